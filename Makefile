@@ -1,0 +1,117 @@
+# Parley -- one Makefile for the whole tree.
+#
+#   make            build everything into build/ (bin/, tests/)
+#   make run        install missing packages, build, init var/, start all
+#   make stop       stop what `make run` started
+#   make test       unit + integration + browser tests (ends "N passed, M failed")
+#   make check-mem  the same suite on an ASan+UBSan build, plus valgrind runs
+#   make bench      benchmarks with a baseline measured in the same run
+#
+# SANITIZER=address,undefined builds into build-san/ instead.  WERROR=0 turns
+# warnings back into warnings.
+
+CC      ?= cc
+WERROR  ?= 1
+SANITIZER ?=
+OPT     ?= -O2
+
+PKGS    := json-c libpq libzmq libsodium libwebsockets
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS_API := $(shell pkg-config --libs json-c libpq libzmq libsodium 2>/dev/null) -lfcgi
+PKG_LIBS_WSD := $(shell pkg-config --libs json-c libzmq libsodium libwebsockets 2>/dev/null)
+PKG_LIBS_SHARED := $(shell pkg-config --libs json-c libsodium 2>/dev/null)
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wpointer-arith -Wformat=2 -Werror=format-security -Wno-format-nonliteral
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS) $(WARN) -Ishared $(PKG_CFLAGS) -MMD -MP
+ifeq ($(WERROR),1)
+ALL_CFLAGS += -Werror
+endif
+
+ifneq ($(SANITIZER),)
+BUILD   ?= build-san
+SANFLAGS := -fsanitize=$(SANITIZER) -fno-sanitize-recover=all -fno-omit-frame-pointer
+ALL_CFLAGS += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+else
+BUILD   ?= build
+endif
+
+SHARED_SRC := $(wildcard shared/*.c)
+API_SRC    := $(wildcard fcgi-api/*.c)
+WSD_SRC    := $(filter-out ws-daemon/tap.c,$(wildcard ws-daemon/*.c))
+TAP_SRC    := ws-daemon/tap.c
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+SHARED_OBJ := $(call obj,$(SHARED_SRC))
+
+API_BIN  := $(BUILD)/bin/parley-api.fcgi
+WSD_BIN  := $(BUILD)/bin/parley-wsd
+TAP_BIN  := $(BUILD)/bin/parley-tap
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+BINS := $(API_BIN)
+ifneq ($(WSD_SRC),)
+BINS += $(WSD_BIN)
+endif
+ifneq ($(wildcard $(TAP_SRC)),)
+BINS += $(TAP_BIN)
+endif
+
+.PHONY: all run stop deps test unit check-mem bench clean node-deps fuzz
+all: $(BINS) $(UNIT_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(API_BIN): $(call obj,$(API_SRC)) $(SHARED_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_API)
+
+$(WSD_BIN): $(call obj,$(WSD_SRC)) $(SHARED_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_WSD)
+
+$(TAP_BIN): $(call obj,$(TAP_SRC)) $(SHARED_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_WSD)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(SHARED_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_SHARED)
+
+deps:
+	@scripts/install-deps.sh
+
+node-deps:
+	@scripts/install-deps.sh --node
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/parley-stack.sh run
+
+stop:
+	@scripts/parley-stack.sh stop
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(BUILD)
+
+test: all
+	@PARLEY_BUILD=$(BUILD) tests/run.sh
+
+check-mem:
+	@$(MAKE) --no-print-directory SANITIZER=address,undefined OPT=-O1 all
+	@PARLEY_BUILD=build-san PARLEY_SANITIZED=1 tests/run.sh
+	@tests/valgrind.sh build
+
+bench: all
+	@PARLEY_BUILD=$(BUILD) tests/bench/run.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

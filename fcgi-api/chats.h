@@ -1,0 +1,19 @@
+/* chats.h -- chats: list, one, create (direct get-or-create, group). */
+#ifndef PL_CHATS_H
+#define PL_CHATS_H
+
+#include "app.h"
+#include "db.h"
+
+void chats_list(struct app *app, struct req *req, struct resp *resp);
+void chats_get(struct app *app, struct req *req, struct resp *resp);
+void chats_create(struct app *app, struct req *req, struct resp *resp);
+
+/* Loads user's chats (all when chat_id is 0, else that one if a member) as
+ * an array of Chat objects, most recent activity first, into *out (new
+ * reference) and the sum of unread counts into *total (may be NULL).
+ * Returns DB_OK or the failure. */
+enum db_status chats_load(struct app *app, long long user_id, long long chat_id,
+                          json_object **out, long long *total);
+
+#endif

@@ -1,0 +1,47 @@
+/* db.h -- the worker's one PostgreSQL connection.
+ *
+ * Each FastCGI worker handles one request at a time, so one connection per
+ * process is enough.  Statements are declared next to the handler that owns
+ * their SQL (a static struct db_stmt) and prepared lazily, once per
+ * connection.  A lost connection is dropped and re-opened on a later request,
+ * at most every DB_RETRY_MS, so a database that is down costs a request one
+ * failed connect, not a hang. */
+#ifndef PL_DB_H
+#define PL_DB_H
+
+#include <libpq-fe.h>
+
+#define DB_RETRY_MS 500
+#define DB_MAX_STMTS 64
+
+struct db;
+
+struct db_stmt {
+    const char *name;    /* unique per process */
+    const char *sql;     /* $1..$n text parameters */
+    int nparams;
+};
+
+enum db_status { DB_OK = 0, DB_DOWN, DB_FAILED };
+
+/* Creates the handle; nothing is connected yet.  `conninfo` is copied.
+ * Destroy with db_destroy. */
+struct db *db_new(const char *conninfo, long statement_timeout_ms);
+void db_destroy(struct db **dbp);
+
+/* Runs a statement with text params (NULL = SQL NULL).  On DB_OK *res holds
+ * a result the caller PQclears; otherwise *res is NULL and db_error() tells
+ * why (DB_DOWN: no connection; DB_FAILED: the statement failed). */
+enum db_status db_run(struct db *db, const struct db_stmt *st,
+                      const char *const *params, PGresult **res);
+
+/* The last error text (borrowed, valid until the next call). */
+const char *db_error(const struct db *db);
+
+/* SQLSTATE of the last DB_FAILED, or "". */
+const char *db_sqlstate(const struct db *db);
+
+/* Returns 1 when the connection answers a trivial query. */
+int db_ping(struct db *db);
+
+#endif

@@ -1,0 +1,27 @@
+/* events.h -- after each commit, one envelope PUSHed to ws-daemon.
+ *
+ * Each function is called after the change is committed, works out the
+ * recipients (members of the chat) and, where the event carries them, each
+ * recipient's unread counts, then sends the shared/event.h envelope.  A
+ * failure here is logged and swallowed: the change is already stored and
+ * clients catch up through /api/sync. */
+#ifndef PL_EVENTS_H
+#define PL_EVENTS_H
+
+#include "app.h"
+
+/* `message` is borrowed. */
+void events_new_message(struct app *app, long long chat_id, long long seq,
+                        json_object *message);
+void events_message_updated(struct app *app, long long chat_id, long long seq,
+                            json_object *message);
+void events_message_deleted(struct app *app, long long chat_id, long long seq,
+                            long long message_id);
+void events_chat_created(struct app *app, long long chat_id, long long seq);
+/* unread_update to the reader (all tabs), read_receipt to the others. */
+void events_read(struct app *app, long long chat_id, long long seq, long long reader,
+                 long long last_read, long long unread, long long total);
+void events_typing(struct app *app, long long chat_id, long long user_id,
+                   const char *username);
+
+#endif

@@ -1,0 +1,189 @@
+/* main.c -- the FastCGI worker: start-up, the accept loop, request I/O.
+ *
+ * lighttpd spawns several of these (fastcgi.server max-procs); each handles
+ * one request at a time with its own PostgreSQL connection and ZeroMQ PUSH
+ * socket, both opened once and kept across requests.  Config is read before
+ * the first FCGX_Accept_r (libfcgi replaces environ per request).  Nothing
+ * that fails at request time is fatal: the request gets a JSON error and
+ * the worker carries on. */
+#include "app.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "notify.h"
+#include "pwhash.h"
+#include "router.h"
+#include "xmem.h"
+
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+/* Reads the request body into buf (REQ_MAX_BODY + 1 bytes).  Returns 0, or
+ * -1 with resp set (413 when too large, 400 when short). */
+static int read_body(FCGX_Request *fr, struct req *req, char *buf, struct resp *resp)
+{
+    const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+    long len = cl && *cl ? strtol(cl, NULL, 10) : 0;
+    int got = 0;
+
+    if (len < 0) {
+        http_error(resp, 400, "bad_request", "invalid Content-Length");
+        return -1;
+    }
+    if (len > REQ_MAX_BODY) {
+        http_error(resp, 413, "payload_too_large", "request body is over %d bytes",
+                   REQ_MAX_BODY);
+        return -1;
+    }
+    while (got < len) {
+        int n = FCGX_GetStr(buf + got, (int)len - got, fr->in);
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    if (got != len) {
+        http_error(resp, 400, "bad_request", "request body shorter than Content-Length");
+        return -1;
+    }
+    buf[got] = '\0';
+    req->body = buf;
+    req->body_len = (size_t)got;
+    return 0;
+}
+
+static void parse_request(FCGX_Request *fr, struct req *req)
+{
+    const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
+    const char *q;
+    size_t n;
+
+    req->method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
+    req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
+    req->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+    req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+    if (!req->method)
+        req->method = "GET";
+    if (!uri)
+        uri = "/";
+    q = strchr(uri, '?');
+    n = q ? (size_t)(q - uri) : strlen(uri);
+    if (n >= sizeof req->path)
+        n = sizeof req->path - 1;    /* no route is that long: a 404 follows */
+    memcpy(req->path, uri, n);
+    req->path[n] = '\0';
+    req->query = q ? q + 1 : "";
+    req->body = "";
+    req->body_len = 0;
+    req->now = (long long)time(NULL);
+}
+
+/* FCGX_FPrintF knows no %zu, so the head is formatted with snprintf. */
+static void write_response(FCGX_Request *fr, const struct resp *resp)
+{
+    char head[512];
+    const char *s = "";
+    size_t len = 0;
+    int n;
+
+    if (resp->body)
+        s = json_object_to_json_string_length(resp->body, JSON_C_TO_STRING_PLAIN, &len);
+    n = snprintf(head, sizeof head,
+                 "Status: %d %s\r\nCache-Control: no-store\r\n%s%sContent-Length: %zu\r\n\r\n",
+                 resp->status, status_text(resp->status), resp->headers,
+                 resp->body ? "Content-Type: application/json\r\n" : "", len);
+    FCGX_PutStr(head, n < (int)sizeof head ? n : (int)sizeof head - 1, fr->out);
+    if (len)
+        FCGX_PutStr(s, (int)len, fr->out);
+}
+
+static void serve(struct app *app, FCGX_Request *fr, char *bodybuf)
+{
+    struct req req;
+    struct resp resp;
+
+    memset(&req, 0, sizeof req);
+    memset(&resp, 0, sizeof resp);
+    resp.status = 500;
+    parse_request(fr, &req);
+    if (read_body(fr, &req, bodybuf, &resp) == 0)
+        router_dispatch(app, &req, &resp);
+    if (resp.status >= 500)
+        log_warn("%s %s -> %d", req.method, req.path, resp.status);
+    else
+        log_debug("%s %s -> %d", req.method, req.path, resp.status);
+    if (resp.status == 500 && !resp.body)
+        http_error(&resp, 500, "internal_error", "internal error");
+    write_response(fr, &resp);
+    json_object_put(resp.body);
+}
+
+int main(int argc, char **argv)
+{
+    struct app app;
+    char err[256];
+    enum log_level lvl = LOG_INFO;
+    FCGX_Request fr;
+    char *bodybuf;
+
+    (void)argc;
+    (void)argv;
+    memset(&app, 0, sizeof app);
+    /* Before FCGX_Accept_r: libfcgi swaps environ for each request. */
+    if (config_load(&app.cfg, NULL, err, sizeof err) < 0) {
+        fprintf(stderr, "parley-api: config: %s\n", err);
+        return 1;
+    }
+    log_level_parse(app.cfg.log_level, &lvl);
+    log_init("parley-api", lvl);
+    signal(SIGPIPE, SIG_IGN);
+    if (pwhash_init() < 0) {
+        log_error("libsodium failed to initialise");
+        return 1;
+    }
+    app.db = db_new(app.cfg.database_url, app.cfg.db_timeout_ms);
+    app.notify = notify_new(app.cfg.zmq_events, (int)app.cfg.zmq_sndhwm, err, sizeof err);
+    if (!app.notify) {
+        log_error("%s", err);
+        return 1;
+    }
+    if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
+        log_error("FCGX_Init failed");
+        return 1;
+    }
+    bodybuf = xmalloc(REQ_MAX_BODY + 1);
+    log_info("worker %d ready", (int)getpid());
+    while (FCGX_Accept_r(&fr) >= 0) {
+        serve(&app, &fr, bodybuf);
+        FCGX_Finish_r(&fr);
+    }
+    free(bodybuf);
+    notify_destroy(&app.notify);
+    db_destroy(&app.db);
+    config_free(&app.cfg);
+    return 0;
+}

@@ -1,0 +1,372 @@
+/* messages.c -- the message routes of spec §2.
+ *
+ * Writes go through one plpgsql function each (sql/001_schema.sql), which
+ * checks membership and authorship inside the transaction; the handler maps
+ * the function's status to HTTP and, after the commit, PUSHes the event.
+ * Membership is checked for every read too: a chat you are not in is a 404,
+ * exactly like a chat that does not exist. */
+#include "messages.h"
+
+#include "db.h"
+#include "events.h"
+#include "http.h"
+#include "jsonx.h"
+#include "render.h"
+#include "reply.h"
+#include "validate.h"
+#include "xmem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MSG_LIMIT_DEFAULT 50
+#define MSG_LIMIT_MAX 200
+#define MSG_CLIENT_ID_MAX 128
+
+static const struct db_stmt st_member = {
+    "msg_member", "SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2", 2
+};
+/* Older first-page/`before` pages walk down from the top... */
+static const struct db_stmt st_page_desc = {
+    "msg_page_desc",
+    "SELECT * FROM (SELECT " MESSAGE_COLS " FROM message_v "
+    "  WHERE chat_id = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4) p "
+    " ORDER BY id", 4
+};
+/* ...`after` pages walk up from the marker. */
+static const struct db_stmt st_page_asc = {
+    "msg_page_asc",
+    "SELECT " MESSAGE_COLS " FROM message_v "
+    " WHERE chat_id = $1 AND id < $2 AND id > $3 ORDER BY id LIMIT $4", 4
+};
+static const struct db_stmt st_one = {
+    "msg_one", "SELECT " MESSAGE_COLS " FROM message_v WHERE id = $1", 1
+};
+static const struct db_stmt st_post = {
+    "msg_post", "SELECT status, message_id, seq FROM parley_post_message($1, $2, $3, $4)", 4
+};
+static const struct db_stmt st_change = {
+    "msg_change", "SELECT status, chat_id, seq FROM parley_change_message($1, $2, $3)", 3
+};
+static const struct db_stmt st_read = {
+    "msg_read", "SELECT status, last_read, seq FROM parley_mark_read($1, $2, $3)", 3
+};
+static const struct db_stmt st_unread = {
+    "msg_unread",
+    "SELECT parley_unread($1, $2, last_read_message_id), parley_total_unread($2) "
+    "  FROM chat_members WHERE chat_id = $1 AND user_id = $2", 2
+};
+
+/* Returns 1 if the caller is in chat_id, 0 if not (resp set to 404), -1 on
+ * database failure (resp set). */
+static int messages_is_member(struct app *app, struct req *req, struct resp *resp,
+                              long long chat_id)
+{
+    char cid[ID_BUF], uid[ID_BUF];
+    const char *params[2] = { render_id(cid, chat_id), render_id(uid, req->user.sub) };
+    PGresult *r;
+    enum db_status st = db_run(app->db, &st_member, params, &r);
+    int yes;
+
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return -1;
+    }
+    yes = PQntuples(r) == 1;
+    PQclear(r);
+    if (!yes)
+        reply_no_chat(resp);
+    return yes;
+}
+
+/* Reads an optional numeric query parameter.  Returns 0 (absent: *out
+ * untouched), 1, or -1 with resp set. */
+static int messages_query_id(struct req *req, struct resp *resp, const char *name,
+                             long long *out)
+{
+    char v[32];
+    int f = http_form_get(req->query, strlen(req->query), name, v, sizeof v);
+    if (f == 0 || (f == 1 && v[0] == '\0'))
+        return 0;
+    if (f < 0 || validate_id(v, strlen(v), out) < 0) {
+        http_error(resp, 400, "invalid_field", "%s must be a positive integer", name);
+        return -1;
+    }
+    return 1;
+}
+
+/* Loads one message by id as JSON (new reference) or NULL. */
+static json_object *messages_load(struct app *app, long long id, enum db_status *st)
+{
+    char mid[ID_BUF];
+    const char *params[1] = { render_id(mid, id) };
+    PGresult *r;
+    json_object *m = NULL;
+
+    *st = db_run(app->db, &st_one, params, &r);
+    if (*st != DB_OK)
+        return NULL;
+    if (PQntuples(r) == 1)
+        m = render_message(r, 0, 0);
+    PQclear(r);
+    return m;
+}
+
+void messages_list(struct app *app, struct req *req, struct resp *resp)
+{
+    long long before = 1LL << 62, after = 0, limit = MSG_LIMIT_DEFAULT;
+    char cid[ID_BUF], b[ID_BUF], a[ID_BUF], l[ID_BUF];
+    const char *params[4];
+    int has_after, n;
+    json_object *arr, *o;
+    PGresult *r;
+    enum db_status st;
+
+    if (messages_query_id(req, resp, "before", &before) < 0 ||
+        (has_after = messages_query_id(req, resp, "after", &after)) < 0 ||
+        messages_query_id(req, resp, "limit", &limit) < 0)
+        return;
+    if (limit > MSG_LIMIT_MAX)
+        limit = MSG_LIMIT_MAX;
+    if (messages_is_member(app, req, resp, req->ids[0]) != 1)
+        return;
+    params[0] = render_id(cid, req->ids[0]);
+    params[1] = render_id(b, before);
+    params[2] = render_id(a, after);
+    params[3] = render_id(l, limit + 1);   /* one extra row tells has_more */
+    st = db_run(app->db, has_after ? &st_page_asc : &st_page_desc, params, &r);
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return;
+    }
+    n = PQntuples(r);
+    arr = json_object_new_array_ext(n);
+    /* The extra row is the oldest of a descending page (first here) or the
+     * newest of an ascending one (last). */
+    for (int i = 0; i < n; i++) {
+        if (n > limit && ((!has_after && i == 0) || (has_after && i == n - 1)))
+            continue;
+        json_object_array_add(arr, render_message(r, i, 0));
+    }
+    PQclear(r);
+    o = json_object_new_object();
+    jsonx_add(o, "messages", arr);
+    jsonx_add(o, "has_more", json_object_new_boolean(n > limit));
+    http_json(resp, 200, o);
+}
+
+/* Validates {"content"} from body into a fresh trimmed copy; NULL with resp
+ * set on failure. */
+static char *messages_content(json_object *body, struct resp *resp)
+{
+    const char *c, *start, *why;
+    size_t n, tlen;
+    int has = jsonx_get_string(body, "content", &c, &n);
+
+    if (has != 1) {
+        http_error(resp, 400, "invalid_field", "content must be a string");
+        return NULL;
+    }
+    if (validate_text(c, n, VALIDATE_CONTENT_MAX_CHARS, &start, &tlen, &why) < 0) {
+        http_error(resp, 400, "invalid_content", "content %s (1-%d characters)", why,
+                   VALIDATE_CONTENT_MAX_CHARS);
+        return NULL;
+    }
+    return xstrndup(start, tlen);
+}
+
+void messages_post(struct app *app, struct req *req, struct resp *resp)
+{
+    char cid[ID_BUF], uid[ID_BUF], *content = NULL, *client_id = NULL;
+    const char *params[4], *cl, *status;
+    json_object *body = http_json_body(req, resp), *msg = NULL;
+    PGresult *r = NULL;
+    enum db_status st;
+    size_t cln;
+    int has_cl;
+    long long mid, seq;
+
+    if (!body)
+        return;
+    content = messages_content(body, resp);
+    if (!content)
+        goto out;
+    has_cl = jsonx_get_string(body, "client_id", &cl, &cln);
+    if (has_cl < 0 || (has_cl == 1 && (cln == 0 || cln > MSG_CLIENT_ID_MAX ||
+                                       !validate_utf8(cl, cln)))) {
+        http_error(resp, 400, "invalid_field", "client_id must be a string of 1-%d bytes",
+                   MSG_CLIENT_ID_MAX);
+        goto out;
+    }
+    if (has_cl == 1)
+        client_id = xstrndup(cl, cln);
+    params[0] = render_id(cid, req->ids[0]);
+    params[1] = render_id(uid, req->user.sub);
+    params[2] = content;
+    params[3] = client_id;
+    st = db_run(app->db, &st_post, params, &r);
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        goto out;
+    }
+    status = PQgetvalue(r, 0, 0);
+    if (strcmp(status, "not_member") == 0) {
+        reply_no_chat(resp);
+        goto out;
+    }
+    mid = render_int64(r, 0, 1);
+    seq = render_int64(r, 0, 2);
+    msg = messages_load(app, mid, &st);
+    if (!msg) {
+        reply_db_error(app, resp, st == DB_OK ? DB_FAILED : st);
+        goto out;
+    }
+    if (strcmp(status, "created") == 0) {
+        events_new_message(app, req->ids[0], seq, msg);
+        http_json(resp, 201, json_object_get(msg));
+    } else {
+        http_json(resp, 200, json_object_get(msg));   /* same client_id again */
+    }
+out:
+    json_object_put(msg);
+    json_object_put(body);
+    PQclear(r);
+    free(content);
+    free(client_id);
+}
+
+/* Shared by edit (content != NULL) and delete. */
+static void messages_change(struct app *app, struct req *req, struct resp *resp,
+                            const char *content)
+{
+    char mid[ID_BUF], uid[ID_BUF];
+    const char *params[3] = { render_id(mid, req->ids[0]), render_id(uid, req->user.sub),
+                              content };
+    PGresult *r = NULL;
+    json_object *msg;
+    const char *status;
+    enum db_status st = db_run(app->db, &st_change, params, &r);
+    long long chat_id, seq;
+
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return;
+    }
+    status = PQgetvalue(r, 0, 0);
+    chat_id = render_int64(r, 0, 1);
+    seq = render_int64(r, 0, 2);
+    PQclear(r);
+    if (strcmp(status, "not_found") == 0) {
+        http_error(resp, 404, "not_found", "no such message");
+        return;
+    }
+    if (strcmp(status, "forbidden") == 0) {
+        http_error(resp, 403, "forbidden", "only the author can %s a message",
+                   content ? "edit" : "delete");
+        return;
+    }
+    if (strcmp(status, "deleted") == 0) {
+        http_error(resp, 409, "message_deleted", "a deleted message cannot be edited");
+        return;
+    }
+    if (!content) {
+        if (strcmp(status, "ok") == 0)
+            events_message_deleted(app, chat_id, seq, req->ids[0]);
+        resp->status = 204;
+        return;
+    }
+    msg = messages_load(app, req->ids[0], &st);
+    if (!msg) {
+        reply_db_error(app, resp, st == DB_OK ? DB_FAILED : st);
+        return;
+    }
+    events_message_updated(app, chat_id, seq, msg);
+    http_json(resp, 200, msg);
+}
+
+void messages_edit(struct app *app, struct req *req, struct resp *resp)
+{
+    json_object *body = http_json_body(req, resp);
+    char *content;
+
+    if (!body)
+        return;
+    content = messages_content(body, resp);
+    if (content)
+        messages_change(app, req, resp, content);
+    free(content);
+    json_object_put(body);
+}
+
+void messages_delete(struct app *app, struct req *req, struct resp *resp)
+{
+    messages_change(app, req, resp, NULL);
+}
+
+void messages_read(struct app *app, struct req *req, struct resp *resp)
+{
+    char cid[ID_BUF], uid[ID_BUF], mid[ID_BUF];
+    const char *params[3] = { render_id(cid, req->ids[0]), render_id(uid, req->user.sub), NULL };
+    json_object *body = NULL, *o;
+    PGresult *r = NULL;
+    enum db_status st;
+    const char *status;
+    long long msg_id, last_read, seq, unread, total;
+    int has;
+
+    if (req->body_len > 0) {
+        body = http_json_body(req, resp);
+        if (!body)
+            return;
+        has = jsonx_get_int64(body, "message_id", &msg_id);
+        json_object_put(body);
+        if (has < 0 || (has == 1 && msg_id < 1)) {
+            http_error(resp, 400, "invalid_field", "message_id must be a positive integer");
+            return;
+        }
+        if (has == 1)
+            params[2] = render_id(mid, msg_id);
+    }
+    st = db_run(app->db, &st_read, params, &r);
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return;
+    }
+    status = PQgetvalue(r, 0, 0);
+    last_read = render_int64(r, 0, 1);
+    seq = render_int64(r, 0, 2);
+    if (strcmp(status, "not_member") == 0 || strcmp(status, "no_message") == 0) {
+        PQclear(r);
+        if (strcmp(status, "no_message") == 0)
+            http_error(resp, 400, "invalid_field", "message_id is not a message of this chat");
+        else
+            reply_no_chat(resp);
+        return;
+    }
+    PQclear(r);
+    st = db_run(app->db, &st_unread, params, &r);
+    if (st != DB_OK || PQntuples(r) != 1) {
+        PQclear(r);
+        reply_db_error(app, resp, st == DB_OK ? DB_FAILED : st);
+        return;
+    }
+    unread = render_int64(r, 0, 0);
+    total = render_int64(r, 0, 1);
+    PQclear(r);
+    if (strcmp(status, "ok") == 0)
+        events_read(app, req->ids[0], seq, req->user.sub, last_read, unread, total);
+    o = json_object_new_object();
+    jsonx_add(o, "chat_id", json_object_new_int64(req->ids[0]));
+    jsonx_add(o, "last_read_message_id", json_object_new_int64(last_read));
+    jsonx_add(o, "unread_count", json_object_new_int64(unread));
+    jsonx_add(o, "total_unread", json_object_new_int64(total));
+    http_json(resp, 200, o);
+}
+
+void messages_typing(struct app *app, struct req *req, struct resp *resp)
+{
+    if (messages_is_member(app, req, resp, req->ids[0]) != 1)
+        return;
+    events_typing(app, req->ids[0], req->user.sub, req->user.username);
+    resp->status = 204;
+}

@@ -1,0 +1,63 @@
+/* render.c -- row -> JSON builders (see render.h). */
+#include "render.h"
+
+#include "jsonx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *render_id(char buf[ID_BUF], long long v)
+{
+    snprintf(buf, ID_BUF, "%lld", v);
+    return buf;
+}
+
+long long render_int64(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return 0;
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+const char *render_str(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    return PQgetvalue(r, row, col);
+}
+
+static json_object *render_str_or_null(const PGresult *r, int row, int col)
+{
+    const char *s = render_str(r, row, col);
+    return s ? json_object_new_string(s) : NULL;
+}
+
+json_object *render_message(const PGresult *r, int row, int col)
+{
+    json_object *m;
+    const char *deleted;
+
+    if (PQgetisnull(r, row, col))
+        return NULL;
+    m = json_object_new_object();
+    deleted = render_str(r, row, col + 7);
+    jsonx_add(m, "id", json_object_new_int64(render_int64(r, row, col)));
+    jsonx_add(m, "chat_id", json_object_new_int64(render_int64(r, row, col + 1)));
+    jsonx_add(m, "sender_id", json_object_new_int64(render_int64(r, row, col + 2)));
+    jsonx_add(m, "sender_username", render_str_or_null(r, row, col + 3));
+    jsonx_add(m, "content", render_str_or_null(r, row, col + 4));
+    jsonx_add(m, "created_at", render_str_or_null(r, row, col + 5));
+    jsonx_add(m, "edited_at", render_str_or_null(r, row, col + 6));
+    jsonx_add(m, "deleted", json_object_new_boolean(deleted && deleted[0] == 't'));
+    jsonx_add(m, "client_id", render_str_or_null(r, row, col + 8));
+    jsonx_add(m, "seq", json_object_new_int64(render_int64(r, row, col + 9)));
+    return m;
+}
+
+json_object *render_user(long long id, const char *username)
+{
+    json_object *u = json_object_new_object();
+    jsonx_add(u, "id", json_object_new_int64(id));
+    jsonx_add(u, "username", json_object_new_string(username));
+    return u;
+}

@@ -1,0 +1,23 @@
+/* reply.c -- shared error answers (see reply.h). */
+#include "reply.h"
+
+#include "http.h"
+#include "log.h"
+
+void reply_db_error(struct app *app, struct resp *resp, enum db_status st)
+{
+    if (st == DB_DOWN) {
+        log_warn("database unavailable: %s", db_error(app->db));
+        http_header(resp, "Retry-After", "1");
+        http_error(resp, 503, "database_unavailable",
+                   "the database is not answering; try again shortly");
+        return;
+    }
+    log_error("query failed: %s", db_error(app->db));
+    http_error(resp, 500, "internal_error", "internal error");
+}
+
+void reply_no_chat(struct resp *resp)
+{
+    http_error(resp, 404, "not_found", "no such chat");
+}

@@ -1,0 +1,16 @@
+/* reply.h -- the answers every handler gives the same way. */
+#ifndef PL_REPLY_H
+#define PL_REPLY_H
+
+#include "app.h"
+#include "db.h"
+
+/* Turns a failed db_run into 503 (database unavailable) or 500, logging the
+ * detail once here; the client never sees SQL or server internals. */
+void reply_db_error(struct app *app, struct resp *resp, enum db_status st);
+
+/* 404 for a chat that does not exist or that the caller is not in: the two
+ * are indistinguishable on purpose. */
+void reply_no_chat(struct resp *resp);
+
+#endif

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# parley-stack.sh -- create, start and stop a whole Parley stack.
+#
+# One script serves `make run`, the test suite and the benchmarks, so all
+# three start exactly the same processes.  Everything lives under one state
+# folder, $PARLEY_VAR (default: <tree>/var):
+#   parley.conf   config read by the API workers and ws-daemon (secret inside)
+#   pg/           private PostgreSQL cluster (unless PARLEY_DATABASE_URL is set)
+#   run/          pid files and sockets;  log/  every log
+#
+# Commands: init | start | stop | run | status
+#           pg-start | pg-stop | wsd-start | wsd-stop | wsd-kill | lighttpd-restart
+# Settings (environment): PARLEY_VAR, PARLEY_BUILD (build dir, default build),
+#   PARLEY_HTTP_PORT (8080), PARLEY_WS_PORT (8081), PARLEY_EVENTS_PORT (8082),
+#   PARLEY_TAP_PORT (8083), PARLEY_PG_PORT (55432), PARLEY_FCGI_PROCS (4),
+#   PARLEY_DATABASE_URL (use this PostgreSQL instead of a private cluster),
+#   PARLEY_SEED (1: create the demo users), PARLEY_WSD_WRAPPER (e.g. valgrind).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VAR=${PARLEY_VAR:-$ROOT/var}
+mkdir -p "$VAR"
+VAR=$(cd "$VAR" && pwd)
+BUILD=${PARLEY_BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+HTTP_PORT=${PARLEY_HTTP_PORT:-8080}
+WS_PORT=${PARLEY_WS_PORT:-8081}
+EV_PORT=${PARLEY_EVENTS_PORT:-8082}
+TAP_PORT=${PARLEY_TAP_PORT:-8083}
+PG_PORT=${PARLEY_PG_PORT:-55432}
+FCGI_PROCS=${PARLEY_FCGI_PROCS:-4}
+CONF="$VAR/parley.conf"
+PGDIR="$VAR/pg"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+
+log() { printf 'parley: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# PostgreSQL refuses to run as root: as root, run its tools as `postgres`.
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+conf_get() { sed -n "s/^$1[[:space:]]*=[[:space:]]*//p" "$CONF" | tail -n 1; }
+
+write_conf() {
+    [ -f "$CONF" ] && return 0
+    local secret dbpw dburl
+    secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    dbpw=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    if [ -n "${PARLEY_DATABASE_URL:-}" ]; then
+        dburl="$PARLEY_DATABASE_URL"
+        touch "$VAR/external-db"
+    else
+        dburl="host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$dbpw connect_timeout=3"
+    fi
+    umask 077
+    cat > "$CONF" <<CONF
+# Parley configuration, generated on first run.  Keys: docs/config.md.
+# Environment variables PARLEY_<KEY> override these.
+database_url = $dburl
+jwt_secret = $secret
+token_ttl = 86400
+allow_register = 1
+zmq_events = tcp://127.0.0.1:$EV_PORT
+zmq_tap = tcp://127.0.0.1:$TAP_PORT
+ws_iface = 127.0.0.1
+ws_port = $WS_PORT
+log_level = info
+CONF
+    echo "$dbpw" > "$VAR/pg.pw"
+    umask 022
+    log "wrote $CONF (new random JWT secret)"
+}
+
+# A state folder made with PARLEY_DATABASE_URL remembers it: no private cluster.
+private_pg() { [ ! -f "$VAR/external-db" ]; }
+
+pg_running() { [ -f "$PGDIR/data/postmaster.pid" ] && as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; }
+
+pg_init() {
+    [ -f "$PGDIR/data/PG_VERSION" ] && return 0
+    [ -n "$PGBIN" ] || die "PostgreSQL server binaries not found (run: make deps)"
+    mkdir -p "$PGDIR/data" "$PGDIR/sock"
+    if [ "$(id -u)" = 0 ]; then
+        chown -R postgres:postgres "$PGDIR"
+        runuser -u postgres -- test -x "$PGDIR" ||
+            die "user postgres cannot reach $PGDIR (a parent folder is private); set PARLEY_VAR to a folder under /tmp or /srv"
+    fi
+    chmod 700 "$PGDIR/data"
+    local pwfile="$PGDIR/pwfile"
+    cp "$VAR/pg.pw" "$pwfile"; [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
+    as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U parley --pwfile="$pwfile" \
+        --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 \
+        --no-sync > "$VAR/log/initdb.log" 2>&1 || { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
+    rm -f "$pwfile"
+    log "created PostgreSQL cluster in $PGDIR"
+}
+
+pg_start() {
+    private_pg || return 0
+    pg_init
+    pg_running && return 0
+    # Gentle on a small machine; fsync stays on: this is where the data lives.
+    as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 30 \
+        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDIR/sock -c max_connections=200 -c shared_buffers=128MB" \
+        start >/dev/null || { tail -n 20 "$PGDIR/server.log" >&2; die "PostgreSQL did not start"; }
+    if ! as_pg "$PGBIN/psql" -h "$PGDIR/sock" -p "$PG_PORT" -U parley -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname='parley'" | grep -q 1; then
+        as_pg "$PGBIN/createdb" -h "$PGDIR/sock" -p "$PG_PORT" -U parley parley
+    fi
+}
+
+pg_stop() {
+    private_pg || return 0
+    pg_running || return 0
+    as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null || true
+}
+
+migrate() {
+    PARLEY_CONFIG="$CONF" "$ROOT/scripts/parley-migrate.sh" "$ROOT/sql"
+    if [ "${PARLEY_SEED:-1}" = 1 ]; then
+        psql "$(conf_get database_url)" -q -v ON_ERROR_STOP=1 -f "$ROOT/sql/seed.sql" >/dev/null
+    fi
+}
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$(cat "$1")/status" 2>/dev/null; }
+
+wsd_start() {
+    pid_alive "$VAR/run/wsd.pid" && return 0
+    [ -x "$BUILD/bin/parley-wsd" ] || die "$BUILD/bin/parley-wsd not built (run: make)"
+    # shellcheck disable=SC2086
+    PARLEY_CONFIG="$CONF" nohup ${PARLEY_WSD_WRAPPER:-} "$BUILD/bin/parley-wsd" \
+        >> "$VAR/log/ws-daemon.log" 2>&1 < /dev/null &
+    echo $! > "$VAR/run/wsd.pid"
+    wait_port "$WS_PORT" ws-daemon
+}
+
+stop_pidfile() {   # stop_pidfile FILE SIGNAL
+    local f=$1 sig=${2:-TERM} pid
+    [ -f "$f" ] || return 0
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -"$sig" "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do
+            pid_alive "$f" || break
+            sleep 0.05
+        done
+        pid_alive "$f" && kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
+}
+
+wait_port() {   # wait_port PORT NAME
+    for _ in $(seq 200); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    die "$2 did not open port $1 (see $VAR/log/)"
+}
+
+lighttpd_env() {
+    export PARLEY_ROOT="$ROOT" PARLEY_VAR="$VAR" PARLEY_CONFIG="$CONF"
+    export PARLEY_HTTP_BIND=${PARLEY_HTTP_BIND:-127.0.0.1} PARLEY_HTTP_PORT="$HTTP_PORT"
+    export PARLEY_API_BIN="$BUILD/bin/parley-api.fcgi" PARLEY_FCGI_PROCS="$FCGI_PROCS"
+    export PARLEY_WS_HOST=127.0.0.1 PARLEY_WS_PORT="$WS_PORT"
+}
+
+lighttpd_start() {
+    pid_alive "$VAR/run/lighttpd.pid" && return 0
+    [ -x "$BUILD/bin/parley-api.fcgi" ] || die "$BUILD/bin/parley-api.fcgi not built (run: make)"
+    lighttpd_env
+    lighttpd -tt -f "$ROOT/lighttpd.conf" || die "lighttpd.conf does not check"
+    nohup lighttpd -D -f "$ROOT/lighttpd.conf" >> "$VAR/log/lighttpd.out" 2>&1 < /dev/null &
+    echo $! > "$VAR/run/lighttpd.pid"
+    wait_port "$HTTP_PORT" lighttpd
+}
+
+init() {
+    mkdir -p "$VAR/log" "$VAR/run"
+    write_conf
+    pg_start
+    migrate
+}
+
+start() {
+    init
+    wsd_start
+    lighttpd_start
+}
+
+stop() {
+    stop_pidfile "$VAR/run/lighttpd.pid" TERM
+    stop_pidfile "$VAR/run/wsd.pid" TERM
+    pg_stop
+}
+
+status() {
+    pid_alive "$VAR/run/lighttpd.pid" && echo "lighttpd: running" || echo "lighttpd: stopped"
+    pid_alive "$VAR/run/wsd.pid" && echo "ws-daemon: running" || echo "ws-daemon: stopped"
+    if private_pg; then pg_running && echo "postgresql: running" || echo "postgresql: stopped"; fi
+}
+
+run() {
+    start
+    trap 'echo; log "stopping"; stop; exit 0' INT TERM
+    cat <<MSG
+
+  Parley is running:  http://127.0.0.1:$HTTP_PORT
+  (WebSocket ws://127.0.0.1:$WS_PORT/ws, logs in $VAR/log/)
+  Seeded users: user1 / password123, user2 / password123, admin / admin123
+  Ctrl-C (or 'make stop' from another shell) stops everything.
+
+MSG
+    while pid_alive "$VAR/run/lighttpd.pid"; do sleep 1; done
+    log "lighttpd exited; stopping"
+    stop
+}
+
+cmd=${1:-run}
+case "$cmd" in
+    init) init ;;
+    start) start ;;
+    stop) stop ;;
+    run) run ;;
+    status) status ;;
+    pg-start) pg_start ;;
+    pg-stop) pg_stop ;;
+    wsd-start) wsd_start ;;
+    wsd-stop) stop_pidfile "$VAR/run/wsd.pid" TERM ;;
+    wsd-kill) stop_pidfile "$VAR/run/wsd.pid" KILL ;;
+    lighttpd-restart) stop_pidfile "$VAR/run/lighttpd.pid" TERM; lighttpd_start ;;
+    *) die "unknown command $cmd" ;;
+esac

@@ -1,0 +1,40 @@
+/* config.h -- Parley's settings, read once at start-up, read-only after.
+ *
+ * Sources, later ones winning:  built-in defaults, then the file named by
+ * PARLEY_CONFIG (lines "key = value", '#' comments), then environment
+ * variables PARLEY_<KEY> (key upper-cased).  Every value is validated here so
+ * that nothing can fail for config reasons at request time. */
+#ifndef PL_CONFIG_H
+#define PL_CONFIG_H
+
+#include <stddef.h>
+
+struct pl_config {
+    char *database_url;    /* libpq conninfo or URI */
+    char *jwt_secret;      /* HS256 key, >= 32 bytes */
+    long token_ttl;        /* access token lifetime, seconds */
+    int allow_register;    /* POST /api/auth/register enabled */
+    char *zmq_events;      /* daemon PULL endpoint (workers connect) */
+    char *zmq_tap;         /* daemon PUB endpoint (tap connects) */
+    long zmq_sndhwm;       /* events a worker queues while daemon is away */
+    char *ws_iface;        /* ws-daemon listen address */
+    long ws_port;          /* ws-daemon listen port */
+    long ws_queue_max;     /* bytes queued per connection before a close */
+    long ws_ping_secs;     /* idle seconds before the daemon pings */
+    long ws_max_conns_per_user;
+    char *ws_origins;      /* comma-separated allowed Origins, "" = any */
+    char *log_level;       /* error|warn|info|debug */
+    long db_timeout_ms;    /* statement timeout for API queries */
+};
+
+/* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or
+ * `path` (if non-NULL), and PARLEY_* environment variables.  Returns 0, or
+ * -1 with a message in err.  On success the strings in cfg are owned by cfg
+ * and released with config_free(). */
+int config_load(struct pl_config *cfg, const char *path, char *err,
+                size_t errlen);
+
+/* Releases the strings owned by cfg; safe to call twice. */
+void config_free(struct pl_config *cfg);
+
+#endif

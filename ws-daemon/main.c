@@ -1,0 +1,189 @@
+/* main.c -- parley-wsd: configuration, the lws context, signals, the loop.
+ *
+ * The daemon is one process with one lws service thread.  Everything it
+ * shares lives in one struct wsd on main()'s stack, handed to lws as the
+ * context user pointer.  The only file-scope variables are the two that
+ * signal handling needs (a stop flag and the context to wake).
+ *
+ * Start-up fails fast: a bad config, a port or endpoint that cannot be bound
+ * stop the daemon with a message and exit status 1.  SIGINT/SIGTERM end the
+ * loop; then lws closes every connection (CLOSED callbacks free their state),
+ * ZeroMQ sockets close with LINGER 0, and everything else is freed, so a
+ * sanitizer build exits with no leak reports. */
+#include "config.h"
+#include "log.h"
+#include "origin.h"
+#include "registry.h"
+#include "wsd.h"
+#include "wsd_proto.h"
+#include "zmq_bridge.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static volatile sig_atomic_t wsd_stop;
+static struct lws_context *volatile wsd_sig_ctx;
+
+static void wsd_on_signal(int sig);
+static void wsd_lws_log(int level, const char *line);
+static void wsd_raise_nofile(void);
+static int wsd_signals(void);
+static void wsd_usage(FILE *f);
+
+static void wsd_on_signal(int sig)
+{
+    (void)sig;
+    wsd_stop = 1;
+    /* Wakes lws_service() even if the signal landed outside poll(). */
+    if (wsd_sig_ctx)
+        lws_cancel_service(wsd_sig_ctx);
+}
+
+/* lws's own messages go through our log format and level. */
+static void wsd_lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    enum log_level l = level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG;
+
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_msg(l, "lws: %.*s", (int)n, line);
+}
+
+/* Each WebSocket is a descriptor: use all the hard limit allows. */
+static void wsd_raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur != rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("cannot raise the open file limit to %llu",
+                     (unsigned long long)rl.rlim_max);
+    }
+    log_info("open file limit %llu", (unsigned long long)rl.rlim_cur);
+}
+
+static int wsd_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = wsd_on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+        return -1;
+    sa.sa_handler = SIG_IGN;
+    return sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void wsd_usage(FILE *f)
+{
+    fprintf(f, "usage: parley-wsd [-c CONFIG]\n"
+               "  Settings come from CONFIG (or $PARLEY_CONFIG) and PARLEY_* variables;\n"
+               "  see docs/ws-daemon.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct lws_context_creation_info info;
+    struct lws_protocols protocols[3];
+    struct pl_config cfg;
+    struct wsd w;
+    lws_retry_bo_t retry;
+    const char *cfg_path = NULL;
+    enum log_level level = LOG_INFO;
+    char err[256];
+    int rc = 1;
+
+    memset(&w, 0, sizeof w);
+    memset(&cfg, 0, sizeof cfg);
+    for (int i = 1; i < argc; i++) {
+        if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {
+            cfg_path = argv[++i];
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            wsd_usage(stdout);
+            return 0;
+        } else {
+            wsd_usage(stderr);
+            return 2;
+        }
+    }
+    if (config_load(&cfg, cfg_path, err, sizeof err) < 0) {
+        fprintf(stderr, "parley-wsd: %s\n", err);
+        goto out;
+    }
+    log_level_parse(cfg.log_level, &level);
+    log_init("parley-wsd", level);
+    lws_set_log_level(level == LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE
+                                         : LLL_ERR | LLL_WARN,
+                      wsd_lws_log);
+    wsd_raise_nofile();
+    if (wsd_signals() != 0) {
+        log_error("cannot install signal handlers");
+        goto out;
+    }
+
+    w.cfg = &cfg;
+    w.reg = registry_new();
+    w.origins = origin_list_new(cfg.ws_origins);
+    w.zb = zmq_bridge_new(&w, cfg.zmq_events, cfg.zmq_tap, err, sizeof err);
+    if (!w.zb) {
+        log_error("%s", err);
+        goto out;
+    }
+
+    /* Pings keep proxies (60 s idle timeouts) from cutting quiet sockets; a
+     * peer silent for 15 s past a ping is dead and is dropped. */
+    memset(&retry, 0, sizeof retry);
+    retry.secs_since_valid_ping = (uint16_t)cfg.ws_ping_secs;
+    retry.secs_since_valid_hangup = (uint16_t)(cfg.ws_ping_secs + 15);
+
+    memset(protocols, 0, sizeof protocols);
+    protocols[0] = wsd_proto_protocol;    /* must be first: see wsd_proto.h */
+    protocols[1] = zmq_bridge_protocol;
+
+    memset(&info, 0, sizeof info);
+    info.port = (int)cfg.ws_port;
+    info.iface = cfg.ws_iface;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.user = &w;
+    info.retry_and_idle_policy = &retry;
+    /* Header tables exist only during handshakes; more of them lets a
+     * reconnect storm upgrade in parallel. */
+    info.max_http_header_pool = 64;
+    w.ctx = lws_create_context(&info);
+    if (!w.ctx) {
+        log_error("cannot listen on %s:%ld", cfg.ws_iface, cfg.ws_port);
+        goto out;
+    }
+    wsd_sig_ctx = w.ctx;
+    if (zmq_bridge_attach(w.zb, w.ctx, err, sizeof err) < 0) {
+        log_error("%s", err);
+        goto out;
+    }
+    log_info("listening on ws://%s:%ld/ws; events %s; tap %s; queue cap %ld bytes; "
+             "ping %lds; origins %s",
+             cfg.ws_iface, cfg.ws_port, cfg.zmq_events, cfg.zmq_tap, cfg.ws_queue_max,
+             cfg.ws_ping_secs, origin_list_count(w.origins) ? cfg.ws_origins : "any");
+
+    while (!wsd_stop && lws_service(w.ctx, 0) >= 0)
+        ;
+    log_info("shutting down (%zu connections)", registry_nconns(w.reg));
+    rc = 0;
+out:
+    wsd_sig_ctx = NULL;
+    if (w.ctx)
+        lws_context_destroy(w.ctx);
+    zmq_bridge_destroy(&w.zb);
+    origin_list_destroy(&w.origins);
+    registry_destroy(&w.reg);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,189 @@
+/* registry.c -- user id -> that user's connections (see registry.h).
+ *
+ * Separate chaining with power-of-two buckets, doubled when users outnumber
+ * buckets so chains stay about one entry long.  Each user entry heads a
+ * doubly linked list of intrusive connection links, which is what makes
+ * removal O(1) from the connection alone: a closing socket never searches.
+ * User ids are dense small integers from a database sequence, so the hash
+ * multiplies by a 64-bit odd constant (Fibonacci hashing) and keeps the top
+ * bits, which spreads consecutive ids over all buckets. */
+#include "registry.h"
+
+#include "xmem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#define REGISTRY_MIN_BITS 6
+
+struct registry_user {
+    long long user_id;
+    struct registry_user *hnext;  /* bucket chain */
+    struct registry_conn *head;
+    size_t nconns;
+};
+
+struct registry {
+    struct registry_user **buckets;
+    unsigned bits;                /* nbuckets = 1 << bits */
+    size_t nusers, nconns;
+};
+
+static size_t registry_slot(unsigned bits, long long user_id);
+static void registry_grow(struct registry *r);
+static struct registry_user *registry_lookup(const struct registry *r,
+                                             long long user_id);
+
+static size_t registry_slot(unsigned bits, long long user_id)
+{
+    return (size_t)(((uint64_t)user_id * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+
+static void registry_grow(struct registry *r)
+{
+    unsigned nbits = r->bits + 1;
+    size_t n = (size_t)1 << r->bits;
+    struct registry_user **nb = xcalloc((size_t)1 << nbits, sizeof *nb);
+
+    for (size_t i = 0; i < n; i++) {
+        struct registry_user *u = r->buckets[i], *next;
+        for (; u; u = next) {
+            size_t s = registry_slot(nbits, u->user_id);
+            next = u->hnext;
+            u->hnext = nb[s];
+            nb[s] = u;
+        }
+    }
+    free(r->buckets);
+    r->buckets = nb;
+    r->bits = nbits;
+}
+
+static struct registry_user *registry_lookup(const struct registry *r,
+                                             long long user_id)
+{
+    struct registry_user *u = r->buckets[registry_slot(r->bits, user_id)];
+    while (u && u->user_id != user_id)
+        u = u->hnext;
+    return u;
+}
+
+struct registry *registry_new(void)
+{
+    struct registry *r = xcalloc(1, sizeof *r);
+    r->bits = REGISTRY_MIN_BITS;
+    r->buckets = xcalloc((size_t)1 << r->bits, sizeof *r->buckets);
+    return r;
+}
+
+void registry_destroy(struct registry **rp)
+{
+    struct registry *r = rp ? *rp : NULL;
+    if (!r)
+        return;
+    for (size_t i = 0; i < ((size_t)1 << r->bits); i++) {
+        struct registry_user *u = r->buckets[i], *next;
+        for (; u; u = next) {
+            struct registry_conn *c = u->head, *cn;
+            for (; c; c = cn) {
+                cn = c->next;
+                c->prev = c->next = NULL;
+                c->user = NULL;
+            }
+            next = u->hnext;
+            free(u);
+        }
+    }
+    free(r->buckets);
+    free(r);
+    *rp = NULL;
+}
+
+int registry_add(struct registry *r, long long user_id,
+                 struct registry_conn *c, size_t max_per_user)
+{
+    struct registry_user *u = registry_lookup(r, user_id);
+
+    if (u && u->nconns >= max_per_user)
+        return -1;
+    if (!u) {
+        size_t s;
+        if (max_per_user == 0)
+            return -1;
+        if (r->nusers >= ((size_t)1 << r->bits))
+            registry_grow(r);
+        s = registry_slot(r->bits, user_id);
+        u = xcalloc(1, sizeof *u);
+        u->user_id = user_id;
+        u->hnext = r->buckets[s];
+        r->buckets[s] = u;
+        r->nusers++;
+    }
+    c->prev = NULL;
+    c->next = u->head;
+    if (u->head)
+        u->head->prev = c;
+    u->head = c;
+    c->user = u;
+    u->nconns++;
+    r->nconns++;
+    return (int)u->nconns;
+}
+
+size_t registry_remove(struct registry *r, struct registry_conn *c)
+{
+    struct registry_user *u = c->user;
+    size_t left;
+
+    if (!u)
+        return 0;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        u->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    c->user = NULL;
+    u->nconns--;
+    r->nconns--;
+    left = u->nconns;
+    if (left == 0) {
+        /* Chains are about one entry long, so unlinking the user from its
+         * bucket is O(1) in practice without a back pointer. */
+        struct registry_user **pp = &r->buckets[registry_slot(r->bits, u->user_id)];
+        while (*pp != u)
+            pp = &(*pp)->hnext;
+        *pp = u->hnext;
+        free(u);
+        r->nusers--;
+    }
+    return left;
+}
+
+struct registry_conn *registry_find(const struct registry *r, long long user_id)
+{
+    struct registry_user *u = registry_lookup(r, user_id);
+    return u ? u->head : NULL;
+}
+
+long long registry_conn_user(const struct registry_conn *c)
+{
+    return c->user ? c->user->user_id : 0;
+}
+
+size_t registry_user_conns(const struct registry *r, long long user_id)
+{
+    struct registry_user *u = registry_lookup(r, user_id);
+    return u ? u->nconns : 0;
+}
+
+size_t registry_nconns(const struct registry *r)
+{
+    return r->nconns;
+}
+
+size_t registry_nusers(const struct registry *r)
+{
+    return r->nusers;
+}

@@ -1,0 +1,55 @@
+/* registry.h -- which connections belong to which user.
+ *
+ * A hash table from user id to the list of that user's live connections, so
+ * every tab of a user gets every event.  The per-connection link
+ * (struct registry_conn) is embedded in the caller's per-connection state:
+ * adding and removing a connection allocate nothing but the user entry and
+ * are O(1).  Pure logic, no I/O, so it is unit-tested on its own. */
+#ifndef WSD_REGISTRY_H
+#define WSD_REGISTRY_H
+
+#include <stddef.h>
+
+struct registry;
+struct registry_user;
+
+/* Embedded in the owner's per-connection struct; zero it before use. */
+struct registry_conn {
+    struct registry_conn *prev, *next;  /* the user's connections */
+    struct registry_user *user;         /* NULL while not registered */
+};
+
+/* Returns a new empty registry, released with registry_destroy(). */
+struct registry *registry_new(void);
+
+/* Frees the table and every user entry (the embedded connection links
+ * belong to their owners and are only unlinked).  Sets *rp to NULL;
+ * NULL-safe. */
+void registry_destroy(struct registry **rp);
+
+/* Adds `c` (not yet registered) under `user_id`.  Returns the user's
+ * connection count including `c`, or -1 without adding when the user
+ * already holds `max_per_user` connections. */
+int registry_add(struct registry *r, long long user_id,
+                 struct registry_conn *c, size_t max_per_user);
+
+/* Unlinks `c`; the user entry is freed with its last connection.  Returns
+ * the user's remaining connection count.  A no-op returning 0 when `c` is
+ * not registered, so it is safe to call twice. */
+size_t registry_remove(struct registry *r, struct registry_conn *c);
+
+/* The first of the user's connections (follow ->next), or NULL.  Borrowed:
+ * valid until that connection is removed. */
+struct registry_conn *registry_find(const struct registry *r, long long user_id);
+
+/* The user id `c` is registered under, or 0 when it is not registered. */
+long long registry_conn_user(const struct registry_conn *c);
+
+/* Connections held by one user (0 if none). */
+size_t registry_user_conns(const struct registry *r, long long user_id);
+
+/* Totals over the whole table. */
+size_t registry_nconns(const struct registry *r);
+size_t registry_nusers(const struct registry *r);
+
+#endif

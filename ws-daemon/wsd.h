@@ -1,0 +1,29 @@
+/* wsd.h -- the ws-daemon context: the one mutable object of the process.
+ *
+ * main() owns it and passes it to lws as the context user pointer; every
+ * callback finds it again with lws_context_user(lws_get_context(wsi)).
+ * Nothing else in the daemon holds shared mutable state (STYLE.md 10). */
+#ifndef WSD_H
+#define WSD_H
+
+#include "config.h"
+#include "metrics.h"
+
+#include <stddef.h>
+
+struct lws_context;
+struct origin_list;
+struct registry;
+struct zmq_bridge;
+
+struct wsd {
+    const struct pl_config *cfg;  /* read-only after start-up */
+    struct lws_context *ctx;
+    struct registry *reg;         /* user id -> live connections */
+    struct zmq_bridge *zb;        /* event intake and tap */
+    struct origin_list *origins;  /* ws_origins, parsed */
+    struct metrics m;             /* counters for /metrics */
+    size_t queue_bytes;           /* sum over all connection queues */
+};
+
+#endif

@@ -1,0 +1,121 @@
+// app.js -- boot, session and routing.  See docs/page.md for the design.
+import { api, onUnauthorized } from './api.js';
+import { getToken, getUser, saveSession, saveUser, clearSession } from './auth.js';
+import { $, setText } from './dom.js';
+import { initial } from './format.js';
+import { log } from './debug.js';
+import { navigate, onRoute, parse } from './router.js';
+import * as store from './store.js';
+import { resync, resetCursor, setOpenReloader } from './sync.js';
+import { createConnection } from './ws.js';
+import { initLogin, showLogin } from './views/login.js';
+import { initChatList, renderTitle } from './views/chatlist.js';
+import { initChat, showChat, hideChat, loadLatest, retryFailed } from './views/chat.js';
+import { initNewChat } from './views/newchat.js';
+
+const EXPIRED = 'Your session has expired. Please sign in again.';
+let session = false;
+
+const conn = createConnection({
+  onEvent: (ev) => store.applyEvent(ev, 'ws'),
+  onConnected: (msg) => {
+    log('connected as', msg.username);
+    resync('connect').then(retryFailed).catch((e) => log('sync failed', e.message));
+  },
+  onStatus: (s) => {
+    const el = $('connection-status');
+    el.textContent = s;
+    el.dataset.state = s;
+    el.title = s === 'online' ? 'Connected: updates arrive live'
+      : s === 'offline' ? 'Offline: waiting for the network' : 'Reconnecting…';
+  },
+  onAuthFailed: () => endSession(EXPIRED),
+});
+
+const fetching = new Set();
+store.setChatFetcher(async (chatId) => {
+  if (!chatId || fetching.has(chatId)) return;
+  fetching.add(chatId);
+  try { store.upsertChat(await api.chat(chatId)); } catch (e) { log('chat fetch failed', chatId, e.message); }
+  finally { fetching.delete(chatId); }
+});
+setOpenReloader(() => loadLatest());
+onUnauthorized(() => endSession(EXPIRED));
+
+function show(view) {
+  $('boot').hidden = true;
+  $('login-view').hidden = view !== 'login';
+  $('app-view').hidden = view !== 'app';
+}
+
+function startSession(user) {
+  store.state.me = user;
+  setText($('me-name'), user ? user.username : '');
+  setText($('me-avatar'), initial(user && user.username));
+  if (session) return;
+  session = true;
+  resetCursor();
+  conn.start();
+  resync('start').catch((e) => log('initial sync failed', e.message));
+  // Refresh the user object (and check the token) in the background.
+  api.me().then((me) => {
+    if (me && me.id) { saveUser(me); store.state.me = me; setText($('me-name'), me.username); store.emit('chats'); }
+  }).catch(() => {});
+}
+
+function endSession(notice = '') {
+  if (!session && !getToken()) { if (parse().name !== 'login') navigate('/login', { replace: true }); return; }
+  log('session ended', notice);
+  session = false;
+  conn.stop();
+  clearSession();
+  resetCursor();
+  store.resetAll();
+  hideChat();
+  document.title = 'Parley';
+  navigate('/login', { replace: true });
+  showLogin(notice);
+}
+
+function route(r) {
+  const token = getToken();
+  if (!token) {
+    if (r.name !== 'login') { navigate('/login', { replace: true }); return; }
+    show('login');
+    return;
+  }
+  if (r.name === 'login' || r.name === 'root') { navigate('/chats', { replace: true }); return; }
+  show('app');
+  startSession(store.state.me || getUser());
+  const layout = $('app-view');
+  if (r.name === 'chat') {
+    layout.classList.add('chat-open');
+    showChat(r.chatId);
+  } else {
+    layout.classList.remove('chat-open');
+    hideChat();
+  }
+}
+
+function boot() {
+  initLogin((token, user) => {
+    saveSession(token, user);
+    store.state.me = user;
+    navigate('/chats', { replace: true });
+  });
+  initChatList((id) => navigate(`/chats/${id}`));
+  initChat(() => navigate('/chats'));
+  initNewChat((id) => navigate(`/chats/${id}`));
+  $('logout-btn').addEventListener('click', () => endSession(''));
+  // Another tab logged out (or in as someone else).
+  window.addEventListener('storage', (e) => {
+    if (e.key !== 'access_token') return;
+    if (!e.newValue) endSession('You were signed out in another tab.');
+    else location.reload();
+  });
+  renderTitle();
+  onRoute(route);
+  route(parse());
+}
+
+boot();

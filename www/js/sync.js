@@ -1,0 +1,58 @@
+// sync.js -- catching up with GET /api/sync.
+//
+// The cursor is the `seq` of the last /api/sync answer (kept in memory for
+// this page).  The first call has no `since`: the answer is reset:true with
+// the current seq, and the chat list is loaded with GET /api/chats (whose
+// unread counts, fetched later, are the fresher ones).  Every
+// WebSocket (re)connect calls resync(): the changes since the cursor are
+// applied in seq order through store.applyEvent (idempotent), then every
+// badge is set from the answer's chats[] and total_unread.  reset:true (the
+// cursor is too old) reloads the chat list and the open chat.  Calls are
+// serialised: a resync requested while one runs is done once afterwards.
+import { api } from './api.js';
+import { log } from './debug.js';
+import * as store from './store.js';
+
+let cursor = null;
+let running = null;
+let again = false;
+let reloadOpen = () => {};
+
+export function setOpenReloader(fn) { reloadOpen = fn; }
+
+export function resetCursor() { cursor = null; }
+
+export function resync(reason = '') {
+  if (running) { again = true; return running; }
+  running = (async () => {
+    try {
+      do {
+        again = false;
+        await syncOnce(reason);
+      } while (again);
+    } finally {
+      running = null;
+    }
+  })();
+  return running;
+}
+
+async function syncOnce(reason) {
+  log('sync start', reason, 'since', cursor);
+  const res = await api.sync(cursor === null ? undefined : cursor);
+  if (!res) return;
+  if (res.reset || cursor === null) {
+    log('sync reset, seq', res.seq);
+    const { chats } = await api.chats();
+    store.setChats(chats || []);
+    cursor = res.seq;
+    if (store.state.open) await reloadOpen();
+    return;
+  }
+  const changes = (res.changes || []).slice().sort((a, b) => (a.seq || 0) - (b.seq || 0));
+  let applied = 0;
+  for (const ev of changes) if (store.applyEvent(ev, 'sync')) applied += 1;
+  store.setAllUnread(res.chats, res.total_unread);
+  cursor = res.seq;
+  log('sync done', changes.length, 'changes,', applied, 'new; seq', cursor);
+}
