@@ -7,8 +7,8 @@
 -- * The sync cursor must never skip a change that commits late.  Writers take
 --   a transaction id *before* drawing a seq (pg_current_xact_id() first), so a
 --   reader that notes the sequence's last value L and then waits for every
---   transaction still in flight in its snapshot knows that all seqs <= L are
---   settled (committed or rolled back).  parley_settled_seq() does exactly
+--   transaction that was in flight at that moment knows that all seqs <= L
+--   are settled (committed and visible, or rolled back).  parley_settled_seq() does exactly
 --   that; /api/sync returns changes in (since, L] and L as the new cursor.
 --   Writers never wait for each other across chats; a post locks only its
 --   own chat row.
@@ -104,24 +104,36 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- The highest seq below which every change is settled (see the header).
--- Waits for in-flight writers, which hold a seq for well under a
--- millisecond; gives up after ~3 s (SQLSTATE 55P03, the API answers 503).
+-- Every transaction holds a lock on its own transaction id from the moment
+-- the id is assigned until after its commit is visible to new snapshots, so
+-- "settled" means: each transaction id lock held when we read the sequence
+-- has been released.  (Snapshot xip lists are not enough: a transaction
+-- newer than the latest completed one is running without being listed.)
+-- Only transactions of this database count.  Writers hold a seq for well
+-- under a millisecond; after ~3 s this gives up with SQLSTATE 55P03 and the
+-- API answers 503.
 CREATE FUNCTION parley_settled_seq() RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
-    last  bigint;
-    x     xid8;
-    tries int := 0;
+    last    bigint;
+    waitfor xid[];
+    tries   int := 0;
 BEGIN
     SELECT CASE WHEN is_called THEN last_value ELSE 0 END INTO last FROM change_seq;
-    FOR x IN SELECT pg_snapshot_xip(pg_current_snapshot()) LOOP
-        WHILE pg_xact_status(x) = 'in progress' LOOP
-            tries := tries + 1;
-            IF tries > 3000 THEN
-                RAISE EXCEPTION 'writers did not settle' USING ERRCODE = '55P03';
-            END IF;
-            PERFORM pg_sleep(0.001);
-        END LOOP;
+    SELECT array_agg(l.transactionid) INTO waitfor
+      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock' AND l.granted
+       AND a.datname = current_database() AND l.pid <> pg_backend_pid();
+    WHILE waitfor IS NOT NULL LOOP
+        PERFORM 1 FROM pg_locks l
+         WHERE l.locktype = 'transactionid' AND l.mode = 'ExclusiveLock'
+           AND l.transactionid = ANY (waitfor);
+        EXIT WHEN NOT FOUND;
+        tries := tries + 1;
+        IF tries > 3000 THEN
+            RAISE EXCEPTION 'writers did not settle' USING ERRCODE = '55P03';
+        END IF;
+        PERFORM pg_sleep(0.001);
     END LOOP;
     RETURN last;
 END

@@ -30,8 +30,12 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#define ZB_DRAIN_BUDGET 256
+#define ZB_DRAIN_BUDGET 64
 #define ZB_TAP_SNDHWM 200        /* messages per subscriber before drops */
+/* Messages libzmq may hold for us before it stops reading the senders'
+ * sockets; past it, events wait in the workers' PUSH queues.  Bounds the
+ * daemon's intake memory (at most this many envelopes of EVENT_MAX_BYTES). */
+#define ZB_INTAKE_RCVHWM 100
 
 struct zmq_bridge {
     struct wsd *w;
@@ -94,7 +98,7 @@ struct zmq_bridge *zmq_bridge_new(struct wsd *w, const char *events_ep,
         snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
         goto fail;
     }
-    if (zb_socket(zb, ZMQ_PULL, events_ep, 1000, &zb->pull, err, errlen) < 0 ||
+    if (zb_socket(zb, ZMQ_PULL, events_ep, ZB_INTAKE_RCVHWM, &zb->pull, err, errlen) < 0 ||
         zb_socket(zb, ZMQ_PUB, tap_ep, ZB_TAP_SNDHWM, &zb->pub, err, errlen) < 0)
         goto fail;
     return zb;

@@ -266,10 +266,10 @@ function viewModels() {
   return vms;
 }
 
-let lastCount = 0;
+let lastNewest = '';
 function render() {
   const open = state.open;
-  if (!open) { $('message-list').replaceChildren(); lastCount = 0; return; }
+  if (!open) { $('message-list').replaceChildren(); lastNewest = ''; $('jump-bottom').hidden = true; return; }
   renderNow();
   maybeRead();
 }
@@ -283,9 +283,10 @@ function renderNow() {
   list.classList.toggle('empty', open.loaded && vms.length === 0);
   if (open.error) setOlder(open.error);
   else if (!open.loadingOlder && $('older-status').textContent.startsWith('Could not load messages')) setOlder('');
+  const newest = vms.length ? vms[vms.length - 1].key : '';
   if (wasBottom) scrollToBottom();
-  else if (vms.length > lastCount) $('jump-bottom').hidden = false;
-  lastCount = vms.length;
+  else if (newest !== lastNewest && lastNewest) $('jump-bottom').hidden = false;
+  lastNewest = newest;
   // A short history that does not fill the pane: fetch older right away.
   if (open.hasMore && list.scrollHeight <= list.clientHeight + 10) loadOlder();
 }

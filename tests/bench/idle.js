@@ -1,0 +1,91 @@
+'use strict';
+// idle.js -- step 3: how much daemon memory an idle authenticated WebSocket
+// costs.  Opens BENCH_CONNS connections (direct to ws-daemon) from
+// BENCH_CONN_PROCS child processes, waits for every `connected` frame, and
+// compares the daemon's VmRSS with the figure at 0 connections (baseline).
+const fs = require('node:fs');
+const path = require('node:path');
+const http = require('node:http');
+const { env, readJson, writeResult, log, round, sleep } = require('./lib');
+const { spawnChildren, closeChildren } = require('./children');
+
+const OUT = env('BENCH_OUT');
+const WS = env('BENCH_WS_URL');
+const PID = env('WSD_PID');
+const N = Number(env('BENCH_CONNS', 19000));
+const PROCS = Number(env('BENCH_CONN_PROCS', 4));
+const PER_USER = Number(env('BENCH_CONNS_PER_USER', 32));   // the daemon's default ws_max_conns_per_user
+
+function rssKiB() {
+  const s = fs.readFileSync(`/proc/${PID}/status`, 'utf8');
+  const get = (k) => { const m = new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s); return m ? Number(m[1]) : null; };
+  return { rss: get('VmRSS'), hwm: get('VmHWM'), fds: fs.readdirSync(`/proc/${PID}/fd`).length };
+}
+
+// The daemon's own count, from its /metrics page (same port).
+function metrics() {
+  const u = new URL(WS);
+  return new Promise((resolve) => {
+    const req = http.get({ host: u.hostname, port: u.port, path: '/metrics', timeout: 5000 }, (res) => {
+      let b = '';
+      res.on('data', (c) => { b += c; });
+      res.on('end', () => {
+        const m = /^parley_ws_connections (\d+)/m.exec(b);
+        resolve(m ? Number(m[1]) : null);
+      });
+    });
+    req.on('error', () => resolve(null));
+    req.on('timeout', () => { req.destroy(); resolve(null); });
+  });
+}
+
+async function main() {
+  const seed = readJson(path.join(OUT, 'seed.json'));
+  const users = seed.users;
+  const capacity = users.length * PER_USER;
+  const n = Math.min(N, capacity);
+  if (n < N) log(`only ${users.length} users x ${PER_USER} connections each: opening ${n} instead of ${N}`);
+  // Round-robin over users, so each holds at most ceil(n / users) connections.
+  const tokens = Array.from({ length: n }, (_, i) => users[i % users.length].token);
+
+  await sleep(500);
+  const before = rssKiB();
+  const beforeCount = await metrics();
+  log(`step 3: daemon pid ${PID}, VmRSS ${before.rss} KiB with ${beforeCount} connections; opening ${n} in ${PROCS} processes`);
+
+  const kids = spawnChildren(PROCS);
+  const slices = kids.map((_, k) => tokens.filter((__, i) => i % PROCS === k));
+  const t0 = Date.now();
+  const progress = setInterval(async () => log(`  ... daemon reports ${await metrics()} connections`), 10000);
+  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: WS, tokens: slices[i], concurrency: 64, timeoutMs: 150000 }, 'opened', 200000)
+    .catch((e) => ({ ok: 0, failed: slices[i].length, reasons: { [e.message]: 1 }, secs: 0 }))));
+  clearInterval(progress);
+  const openSecs = (Date.now() - t0) / 1000;
+  const ok = opened.reduce((a, o) => a + o.ok, 0);
+  const reasons = {};
+  for (const o of opened) for (const [k, v] of Object.entries(o.reasons)) reasons[k] = (reasons[k] || 0) + v;
+  log(`opened ${ok}/${n} in ${openSecs.toFixed(1)} s${Object.keys(reasons).length ? ' failures: ' + JSON.stringify(reasons) : ''}`);
+
+  // Let allocations settle, then measure; check that nothing dropped meanwhile.
+  await sleep(2000);
+  const after = rssKiB();
+  const daemonCount = await metrics();
+  const st = await Promise.all(kids.map((k) => k.ask({ cmd: 'status' }, 'status', 10000).catch(() => ({ open: 0, closed: 0, closeCodes: {} }))));
+  const held = st.reduce((a, s) => a + s.open, 0);
+  const dropped = st.reduce((a, s) => a + s.closed, 0);
+  const perConn = held > 0 ? (after.rss - before.rss) / held : null;
+  log(`held ${held} (daemon says ${daemonCount}), VmRSS ${before.rss} -> ${after.rss} KiB = ${perConn === null ? '-' : perConn.toFixed(2)} KiB/connection`);
+
+  await closeChildren(kids);
+  await sleep(1000);
+  const afterClose = rssKiB();
+  writeResult('idle', {
+    requested: N, attempted: n, held, daemon_reports: daemonCount, dropped_while_held: dropped,
+    failures: reasons, open_seconds: round(openSecs, 1), connects_per_s: round(ok / openSecs, 0),
+    rss_before_kib: before.rss, rss_after_kib: after.rss, rss_after_close_kib: afterClose.rss,
+    hwm_kib: after.hwm, fds_before: before.fds, fds_after: after.fds,
+    kib_per_conn: round(perConn, 2), client_procs: PROCS,
+  });
+}
+
+main().catch((e) => { log('step 3 failed:', e.stack || e); process.exit(1); });

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# run.sh -- `make bench`: Parley's benchmarks, each figure next to a baseline
+# measured in the same run on the same machine.  docs/bench.md explains them.
+#
+# Starts its own stack (scripts/parley-stack.sh) in a temporary folder on
+# free ports, seeds it through the public API, runs the steps, prints a
+# table, writes tests/bench/last-results.json and stops everything.
+#
+# Settings (environment):
+#   PARLEY_BUILD         build folder (default build)
+#   BENCH_STEPS          which steps to run (default "1 2 3 4")
+#   BENCH_DURATION       seconds per wrk / pgbench run (default 10)
+#   BENCH_CONNS          idle WebSockets for step 3 (default 19000)
+#   BENCH_CONN_PROCS     client processes holding them (default 4)
+#   BENCH_USERS          users to register (default 1001)
+#   BENCH_FANOUT_MEMBERS members of the fan-out group (default 1000)
+#   BENCH_FANOUT_POSTS   posts timed in step 4 (default 20)
+#   BENCH_E2E_RATES      paced rates for step 2 (default "200 1000")
+#   BENCH_E2E_SECS       seconds per paced rate (default 5)
+#   PARLEY_FCGI_PROCS    FastCGI workers (default: the stack script's, 4)
+#   BENCH_KEEP_VAR=1     keep the state folder (logs) after the run
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+BENCH=$ROOT/tests/bench
+export PARLEY_BUILD=${PARLEY_BUILD:-build}
+STEPS=${BENCH_STEPS:-1 2 3 4}
+DUR=${BENCH_DURATION:-10}
+PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+has_step() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
+
+command -v node >/dev/null || die "node is needed"
+command -v wrk >/dev/null || die "wrk is needed"
+[ -x "$PGBENCH" ] || die "pgbench is needed"
+[ -d tests/node_modules/ws ] || scripts/install-deps.sh --node >&2 || die "node modules missing"
+[ -x "$PARLEY_BUILD/bin/parley-api.fcgi" ] || die "$PARLEY_BUILD/bin/parley-api.fcgi not built (run: make)"
+export NODE_PATH=$ROOT/tests/node_modules
+
+# --- the stack --------------------------------------------------------------
+# /tmp, not a private home folder: user postgres must reach the cluster.
+VAR=$(mktemp -d /tmp/parley-bench-XXXXXX) || die "mktemp failed"
+chmod 755 "$VAR"
+export PARLEY_VAR=$VAR BENCH_OUT=$VAR/bench
+mkdir -p "$BENCH_OUT"
+read -r PARLEY_HTTP_PORT PARLEY_WS_PORT PARLEY_EVENTS_PORT PARLEY_TAP_PORT PARLEY_PG_PORT < <(
+    node -e 'const {freePort}=require("./tests/lib/stack.js");
+             (async()=>{const s=new Set();while(s.size<5)s.add(await freePort());console.log([...s].join(" "))})()')
+export PARLEY_HTTP_PORT PARLEY_WS_PORT PARLEY_EVENTS_PORT PARLEY_TAP_PORT PARLEY_PG_PORT
+export PARLEY_SEED=0
+export BENCH_URL=http://127.0.0.1:$PARLEY_HTTP_PORT BENCH_WS_URL=ws://127.0.0.1:$PARLEY_WS_PORT/ws
+
+CHILDREN=()
+cleanup() {
+    local rc=$?
+    for p in "${CHILDREN[@]}"; do kill "$p" 2>/dev/null; done
+    scripts/parley-stack.sh stop >/dev/null 2>&1
+    if [ "${BENCH_KEEP_VAR:-0}" = 1 ]; then say "state kept in $VAR"; else rm -rf "$VAR"; fi
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+T0=$(date +%s)
+say "stack in $VAR (http $PARLEY_HTTP_PORT, ws $PARLEY_WS_PORT, pg $PARLEY_PG_PORT)"
+scripts/parley-stack.sh start >"$VAR/stack-start.log" 2>&1 || { cat "$VAR/stack-start.log" >&2; die "stack did not start"; }
+WSD_OK=0
+if [ -x "$PARLEY_BUILD/bin/parley-wsd" ] && scripts/parley-stack.sh status | grep -q 'ws-daemon: running'; then WSD_OK=1; fi
+DBURL=$(sed -n 's/^database_url[[:space:]]*=[[:space:]]*//p' "$VAR/parley.conf" | tail -n 1)
+
+# --- seed ----------------------------------------------------------------------
+say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 users)"
+timeout 300 node "$BENCH/seed.js" || die "seeding failed"
+
+# --- step 1: HTTP API vs pgbench ----------------------------------------------
+wrk_run() {   # wrk_run NAME CONNS LUA PATH
+    local name=$1 conns=$2 lua=$3 p=$4
+    say "wrk $name: $conns connections, ${DUR}s"
+    BENCH_RESULT="$BENCH_OUT/wrk-$name-$conns.json" BENCH_TARGETS="$BENCH_OUT/post-targets.txt" \
+    BENCH_TOKEN_FILE="$BENCH_OUT/heavy-token.txt" \
+        timeout $((DUR + 30)) wrk -t2 -c"$conns" -d"${DUR}s" --timeout 5s --latency -s "$BENCH/$lua" \
+        "$BENCH_URL$p" > "$BENCH_OUT/wrk-$name-$conns.txt" 2>&1 ||
+        say "wrk $name $conns failed: $(tail -n 3 "$BENCH_OUT/wrk-$name-$conns.txt")"
+}
+
+pgbench_run() {   # pgbench_run CONNS
+    local conns=$1
+    say "pgbench insert: $conns clients, ${DUR}s"
+    timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c "$conns" -j 2 -T "$DUR" -f "$BENCH/insert.sql" \
+        "$DBURL" > "$BENCH_OUT/pgbench-$conns.txt" 2>&1 ||
+        say "pgbench $conns failed: $(tail -n 3 "$BENCH_OUT/pgbench-$conns.txt")"
+}
+
+if has_step 1; then
+    psql "$DBURL" -q -v ON_ERROR_STOP=1 -c "
+        DROP TABLE IF EXISTS bench_scratch;
+        CREATE TABLE bench_scratch (
+            id bigserial PRIMARY KEY, chat_id bigint NOT NULL, sender_id bigint NOT NULL,
+            content text, client_id text, created_at timestamptz NOT NULL DEFAULT now(),
+            seq bigint NOT NULL);
+        CREATE INDEX ON bench_scratch (chat_id, id);" || die "cannot create the scratch table"
+    for c in 16 64; do
+        pgbench_run "$c"
+        wrk_run post "$c" post.lua "/api/chats/0/messages"
+    done
+    psql "$DBURL" -q -c "DROP TABLE IF EXISTS bench_scratch" || true
+    for c in 16 64; do
+        wrk_run chats "$c" get.lua "/api/chats"
+        wrk_run health "$c" get.lua "/api/health"
+    done
+fi
+
+# --- steps 2-4: need the ws-daemon ------------------------------------------------
+if [ "$WSD_OK" = 1 ]; then
+    WSD_PID=$(cat "$VAR/run/wsd.pid")
+    export WSD_PID
+    if has_step 3; then timeout 240 node "$BENCH/idle.js" || say "step 3 failed"; fi
+    if has_step 2; then timeout 120 node "$BENCH/e2e.js" || say "step 2 failed"; fi
+    if has_step 4; then timeout 120 node "$BENCH/fanout.js" || say "step 4 failed"; fi
+else
+    say "ws-daemon is not running: steps 2-4 skipped (see $VAR/log/ws-daemon.log)"
+fi
+
+# --- report -----------------------------------------------------------------------
+T1=$(date +%s)
+BENCH_ELAPSED=$((T1 - T0)) BENCH_WSD_OK=$WSD_OK BENCH_STEPS="$STEPS" \
+    node "$BENCH/report.js" "$BENCH/last-results.json"
