@@ -142,8 +142,17 @@ static void serve(struct app *app, FCGX_Request *fr, char *bodybuf)
     json_object_put(resp.body);
 }
 
+/* SIGTERM (lighttpd stopping): finish the current request, then leave the
+ * accept loop so everything is freed and sanitizers see a clean exit. */
+static void on_term(int sig)
+{
+    (void)sig;
+    FCGX_ShutdownPending();
+}
+
 int main(int argc, char **argv)
 {
+    struct sigaction sa;
     struct app app;
     char err[256];
     enum log_level lvl = LOG_INFO;
@@ -161,6 +170,10 @@ int main(int argc, char **argv)
     log_level_parse(app.cfg.log_level, &lvl);
     log_init("parley-api", lvl);
     signal(SIGPIPE, SIG_IGN);
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;    /* no SA_RESTART: accept() must return */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
     if (pwhash_init() < 0) {
         log_error("libsodium failed to initialise");
         return 1;

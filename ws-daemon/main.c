@@ -120,7 +120,7 @@ int main(int argc, char **argv)
     }
     log_level_parse(cfg.log_level, &level);
     log_init("parley-wsd", level);
-    lws_set_log_level(level == LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE
+    lws_set_log_level(level == LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO
                                          : LLL_ERR | LLL_WARN,
                       wsd_lws_log);
     wsd_raise_nofile();

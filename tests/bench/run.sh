@@ -67,7 +67,7 @@ T0=$(date +%s)
 say "stack in $VAR (http $PARLEY_HTTP_PORT, ws $PARLEY_WS_PORT, pg $PARLEY_PG_PORT)"
 scripts/parley-stack.sh start >"$VAR/stack-start.log" 2>&1 || { cat "$VAR/stack-start.log" >&2; die "stack did not start"; }
 WSD_OK=0
-if [ -x "$PARLEY_BUILD/bin/parley-wsd" ] && scripts/parley-stack.sh status | grep -q 'ws-daemon: running'; then WSD_OK=1; fi
+if [ -f "$VAR/run/wsd.pid" ] && kill -0 "$(cat "$VAR/run/wsd.pid")" 2>/dev/null; then WSD_OK=1; fi
 DBURL=$(sed -n 's/^database_url[[:space:]]*=[[:space:]]*//p' "$VAR/parley.conf" | tail -n 1)
 
 # --- seed ----------------------------------------------------------------------

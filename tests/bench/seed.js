@@ -103,7 +103,7 @@ async function main() {
   const seed = { run, users, heavy: { id: heavy.id, username: heavy.username, token: heavy.token, chats: HEAVY },
     postChats: postChats.map((p) => p.chat), e2e, group, fanoutMembers: FANOUT };
   fs.writeFileSync(path.join(OUT, 'seed.json'), JSON.stringify(seed));
-  writeResult('seed', { users: NUSERS, register_seconds: Math.round(regSecs * 10) / 10,
+  writeResult('seed-stats', { users: NUSERS, heavy_chats: HEAVY, post_chats: POST_CHATS, e2e_pairs: E2E_PAIRS, fanout_members: FANOUT, register_seconds: Math.round(regSecs * 10) / 10,
     register_concurrency: REG_CONC, register_ms_per_user: Math.round((regSecs * 1000 * REG_CONC) / NUSERS) });
   c.close();
 }

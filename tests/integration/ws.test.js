@@ -29,6 +29,7 @@ test.before(async () => {
 
 test.after(async () => {
   if (d && d.proc.exitCode === null) await d.stop();
+  if (d && process.env.PARLEY_WSD_LOG) fs.writeFileSync(process.env.PARLEY_WSD_LOG, d.log);
 });
 
 // Pushes probe envelopes until `tap` prints one: a subscriber misses what is
@@ -202,6 +203,41 @@ test('a reader that stalls is closed with 1008 and daemon memory stays bounded',
   await d.push([envelope('typing', 0, { chat_id: 1 }, [{ user_id: fast.hello.user_id }])]);
   assert.equal((await fast.next()).type, 'typing');
   await fast.close();
+});
+
+test('a reader that never reads again is closed 1008 and dropped without waiting for it', async () => {
+  const id = nextUser();
+  const dead = await d.user(id);
+  const m0 = (await d.metrics()).m;
+  dead.ws._socket.pause();
+  // Trickle 30 KB events so the socket buffers fill before our queue does
+  // (the other slow-reader test overflows the queue in one burst).  The
+  // reader never resumes: the daemon must free the connection on its own
+  // (the close frame, or a kill timeout if even that cannot be written).
+  const pusher = d.pusher();
+  const big = 'd'.repeat(30000);
+  let m = m0, sent = 0;
+  while (m.parley_ws_slow_closes_total === m0.parley_ws_slow_closes_total && sent < 2000) {
+    const batch = [];
+    for (let i = 0; i < 4; i++)
+      batch.push(envelope('new_message', ++sent, { chat_id: 1, message: { content: big } }, [{ user_id: id }]));
+    await pusher.write(batch);
+    await sleep(3);
+    if (sent % 40 === 0) m = (await d.metrics()).m;
+  }
+  await pusher.end();
+  assert.ok(m.parley_ws_slow_closes_total > m0.parley_ws_slow_closes_total, 'slow close decided');
+  console.log(`# slow close after ${(sent * 30000 / 1048576).toFixed(1)} MB were offered`);
+  const t0 = Date.now();
+  for (;;) {
+    m = (await d.metrics()).m;
+    if (m.parley_ws_connections < m0.parley_ws_connections) break;
+    assert.ok(Date.now() - t0 < 9000, 'the jammed connection is gone within 9 s');
+    await sleep(100);
+  }
+  console.log(`# jammed connection dropped ${Date.now() - t0} ms after the slow close`);
+  assert.match(d.log, new RegExp(`user ${id} disconnected \\(code 1008`));
+  dead.ws.terminate();
 });
 
 test('GET /metrics is Prometheus text; other paths are 404', async () => {

@@ -61,7 +61,7 @@ async function main() {
   const logDir = path.join(varDir, 'log');
   for (const f of fs.existsSync(logDir) ? fs.readdirSync(logDir) : []) {
     const text = fs.readFileSync(path.join(logDir, f), 'utf8');
-    const m = text.match(/(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:)[^\n]*/);
+    const m = text.match(/(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|==\d+== (Invalid|Conditional jump|Mismatched|Syscall param|Use of uninit)|==\d+== .*(definitely|indirectly) lost in)[^\n]*/);
     if (m) {
       failed += 1;
       console.log(`FAIL sanitizer report in ${f}: ${m[0]}`);

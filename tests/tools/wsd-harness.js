@@ -96,6 +96,29 @@ function pushLines(endpoint, lines) {
   });
 }
 
+// A long-running parley-tap --send - for trickling envelopes:
+// .write(envs) sends now, .end() resolves when the process is done.
+function startPusher(endpoint) {
+  const p = spawn(TAP, ['--send', '-', '--endpoint', endpoint], {
+    env: cleanEnv({}), stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  let err = '';
+  p.stderr.on('data', (x) => { err += x; });
+  p.stdin.on('error', () => {});
+  const exited = new Promise((resolve) => p.on('exit', (code) => resolve(code)));
+  return {
+    write: (envs) => new Promise((resolve) => {
+      const text = envs.map((l) => (typeof l === 'string' ? l : JSON.stringify(l)) + '\n').join('');
+      if (p.stdin.write(text)) resolve(); else p.stdin.once('drain', resolve);
+    }),
+    end: async () => {
+      p.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`tap --send: ${code} ${err}`);
+    },
+  };
+}
+
 // A parley-tap watcher; .lines collects stdout, waitLine(pred) awaits one.
 function startTap(endpoint, args = []) {
   const proc = spawn(TAP, ['--endpoint', endpoint, ...args], {
@@ -218,6 +241,7 @@ async function startDaemon(opts = {}) {
   });
   d.wsUrl = (token) => (token === undefined ? d.url : `${d.url}?token=${encodeURIComponent(token)}`);
   d.push = (envs) => pushLines(d.eventsEp, envs);
+  d.pusher = () => startPusher(d.eventsEp);
   d.tap = (args) => startTap(d.tapEp, args);
   d.rss = () => readRss(d.pid);
   d.metrics = async () => {
@@ -253,5 +277,5 @@ function sanitizerReport(text) {
 
 module.exports = {
   BUILD, WSD, TAP, ROOT, sleep, freePort, waitPort, signToken, envelope, connect,
-  startDaemon, startTap, pushLines, readRss, sanitizerReport, cleanEnv,
+  startDaemon, startTap, startPusher, pushLines, readRss, sanitizerReport, cleanEnv,
 };

@@ -1,0 +1,98 @@
+'use strict';
+// report.js -- reads the per-step results in $BENCH_OUT, prints the summary
+// table (each figure beside its same-run baseline and goal) and writes the
+// same data as JSON to the path given as argv[2].
+const fs = require('node:fs');
+const path = require('node:path');
+const os = require('node:os');
+const { env, round } = require('./lib');
+
+const OUT = env('BENCH_OUT');
+const dest = process.argv[2];
+const load = (name) => { try { return JSON.parse(fs.readFileSync(path.join(OUT, `${name}.json`), 'utf8')); } catch (e) { return null; } };
+
+function pgbench(conns) {
+  try {
+    const t = fs.readFileSync(path.join(OUT, `pgbench-${conns}.txt`), 'utf8');
+    const tps = /tps = ([\d.]+)/.exec(t);
+    const lat = /latency average = ([\d.]+) ms/.exec(t);
+    const n = /actually processed: (\d+)/.exec(t);
+    return tps ? { tps: round(Number(tps[1]), 1), latency_avg_ms: lat ? Number(lat[1]) : null, transactions: n ? Number(n[1]) : null } : null;
+  } catch (e) { return null; }
+}
+
+const rows = [];
+const verdict = (ok) => (ok === null ? 'n/a' : ok ? 'PASS' : 'MISS');
+const f = (x, d = 1) => (x === null || x === undefined ? '-' : Number(x).toFixed(d));
+const lat = (o) => (o ? `p50 ${f(o.p50_ms, 2)} / p99 ${f(o.p99_ms, 2)} ms` : '-');
+function add(figure, measured, baseline, goal, ok) { rows.push({ figure, measured, baseline, goal, verdict: verdict(ok) }); }
+
+const results = {
+  when: new Date().toISOString(), host: { cpus: os.cpus().length, mem_mib: Math.round(os.totalmem() / 1048576), loadavg: os.loadavg().map((x) => round(x, 2)) },
+  steps: (process.env.BENCH_STEPS || '').trim(), elapsed_s: Number(process.env.BENCH_ELAPSED || 0),
+  seed: load('seed-stats'), http: {}, e2e: load('e2e'), idle: load('idle'), fanout: load('fanout'),
+};
+
+// Step 1
+for (const c of [16, 64]) {
+  const post = load(`wrk-post-${c}`), pg = pgbench(c);
+  const chats = load(`wrk-chats-${c}`), health = load(`wrk-health-${c}`);
+  results.http[c] = { post, pgbench_insert: pg, chats, health };
+  if (post || pg) {
+    const ratio = post && pg ? post.rps / pg.tps : null;
+    results.http[c].post_vs_pgbench = ratio === null ? null : round(ratio, 3);
+    const errs = post ? Object.values(post.errors).reduce((a, b) => a + b, 0) : 0;
+    add(`1 POST message, ${c} conns`, post ? `${f(post.rps, 0)} req/s, ${lat(post)}${errs ? `, ${errs} errors` : ''}` : 'failed',
+      pg ? `pgbench INSERT ${f(pg.tps, 0)} tps (avg ${f(pg.latency_avg_ms, 2)} ms)` : 'failed',
+      `>= 70% of pgbench${ratio !== null ? ` (is ${f(ratio * 100, 1)}%)` : ''}`, ratio === null ? null : ratio >= 0.7 && errs === 0);
+  }
+  if (chats) {
+    const errs = Object.values(chats.errors).reduce((a, b) => a + b, 0);
+    add(`1 GET /api/chats (${results.seed ? results.seed.heavy_chats : '?'} chats), ${c} conns`,
+      `${f(chats.rps, 0)} req/s, ${lat(chats)}${errs ? `, ${errs} errors` : ''}`,
+      health ? `GET /api/health ${f(health.rps, 0)} req/s, ${lat(health)}` : '-', 'p99 < 10 ms', chats.p99_ms < 10 && errs === 0);
+  }
+}
+
+// Step 2
+if (results.e2e) {
+  for (const r of results.e2e.rates) {
+    const p = r.post;
+    const goal = r.rate >= 1000 ? 'p99 < 20 ms, 0 lost' : '0 lost';
+    const ok = p.e2e.n > 0 && p.lost === 0 && p.errors === 0 && (r.rate < 1000 || p.e2e.p99_ms < 20);
+    add(`2 POST -> frame @ ${r.rate}/s`, `${lat(p.e2e)}, lost ${p.lost}/${p.ok}, ${p.errors} errors, ran at ${p.achieved_rate}/s`,
+      `GET /api/health ${lat(r.health.http)}`, goal, ok);
+  }
+}
+
+// Step 3
+if (results.idle) {
+  const i = results.idle;
+  add('3 idle WebSockets held', `${i.held}/${i.requested} (daemon: ${i.daemon_reports}), ${f(i.kib_per_conn, 2)} KiB/conn`,
+    `VmRSS ${i.rss_before_kib} KiB at 0 conns -> ${i.rss_after_kib} KiB`, `all held, < 4 KiB/conn`,
+    i.kib_per_conn === null ? null : i.held === i.requested && i.kib_per_conn < 4);
+}
+
+// Step 4
+if (results.fanout) {
+  const o = results.fanout;
+  add(`4 fan-out to ${o.connected} members (last frame)`, `${lat(o.last)}, missing ${o.frames_missing} frames`,
+    `first frame ${lat(o.first)}`, 'last < 50 ms', o.last.n ? o.last.p99_ms < 50 && o.frames_missing === 0 : null);
+}
+if (process.env.BENCH_WSD_OK === '0') add('2-4 WebSocket steps', 'skipped: ws-daemon not running', '-', '-', null);
+
+results.table = rows;
+fs.writeFileSync(dest, JSON.stringify(results, null, 2) + '\n');
+
+// Print
+const cols = ['figure', 'measured', 'baseline', 'goal', 'verdict'];
+const head = { figure: 'Figure', measured: 'Measured', baseline: 'Baseline (same run)', goal: 'Goal', verdict: '' };
+const w = cols.map((c) => Math.max(head[c].length, ...rows.map((r) => String(r[c]).length)));
+const line = (r) => cols.map((c, i) => String(r[c]).padEnd(w[i])).join(' | ').trimEnd();
+console.log('');
+console.log(`Parley benchmarks (${results.host.cpus} cores, load ${results.host.loadavg.join(' ')}, ${results.elapsed_s} s)`);
+if (results.seed) console.log(`seed: ${results.seed.users} users registered in ${results.seed.register_seconds} s (concurrency ${results.seed.register_concurrency})`);
+console.log(line(head));
+console.log(w.map((n) => '-'.repeat(n)).join('-|-'));
+for (const r of rows) console.log(line(r));
+console.log(`\nresults: ${path.relative(process.cwd(), dest)}`);
