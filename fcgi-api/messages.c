@@ -16,6 +16,7 @@
 #include "validate.h"
 #include "xmem.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,7 +245,7 @@ static void messages_change(struct app *app, struct req *req, struct resp *resp,
                               content };
     PGresult *r = NULL;
     json_object *msg;
-    const char *status;
+    char status[16];
     enum db_status st = db_run(app->db, &st_change, params, &r);
     long long chat_id, seq;
 
@@ -252,7 +253,7 @@ static void messages_change(struct app *app, struct req *req, struct resp *resp,
         reply_db_error(app, resp, st);
         return;
     }
-    status = PQgetvalue(r, 0, 0);
+    snprintf(status, sizeof status, "%s", PQgetvalue(r, 0, 0));
     chat_id = render_int64(r, 0, 1);
     seq = render_int64(r, 0, 2);
     PQclear(r);
@@ -310,7 +311,7 @@ void messages_read(struct app *app, struct req *req, struct resp *resp)
     json_object *body = NULL, *o;
     PGresult *r = NULL;
     enum db_status st;
-    const char *status;
+    char status[16];
     long long msg_id, last_read, seq, unread, total;
     int has;
 
@@ -332,7 +333,7 @@ void messages_read(struct app *app, struct req *req, struct resp *resp)
         reply_db_error(app, resp, st);
         return;
     }
-    status = PQgetvalue(r, 0, 0);
+    snprintf(status, sizeof status, "%s", PQgetvalue(r, 0, 0));
     last_read = render_int64(r, 0, 1);
     seq = render_int64(r, 0, 2);
     if (strcmp(status, "not_member") == 0 || strcmp(status, "no_message") == 0) {
