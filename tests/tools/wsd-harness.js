@@ -226,7 +226,10 @@ async function startDaemon(opts = {}) {
   };
   const confPath = path.join(dir, 'parley.conf');
   fs.writeFileSync(confPath, Object.entries(conf).map(([k, v]) => `${k} = ${v}\n`).join(''));
-  const proc = spawn(WSD, [], {
+  // PARLEY_WSD_WRAPPER (e.g. "valgrind --error-exitcode=99 ...") runs the
+  // daemon under a checker; tests/valgrind.sh uses it.
+  const wrap = (process.env.PARLEY_WSD_WRAPPER || '').split(/\s+/).filter(Boolean);
+  const proc = spawn(wrap.length ? wrap[0] : WSD, wrap.length ? [...wrap.slice(1), WSD] : [], {
     env: cleanEnv({ PARLEY_CONFIG: confPath }), stdio: ['ignore', 'ignore', 'pipe'],
   });
   const d = { proc, pid: proc.pid, dir, secret, ports, conf, log: '' };
@@ -271,7 +274,8 @@ async function startDaemon(opts = {}) {
 
 // Sanitizer findings in a process's stderr, or '' when clean.
 function sanitizerReport(text) {
-  const m = text.match(/(==\d+==ERROR: \w+Sanitizer[\s\S]*|runtime error:[^\n]*)/);
+  // ASan/UBSan reports, and memcheck errors when run under valgrind.
+  const m = text.match(/(==\d+==ERROR: \w+Sanitizer[\s\S]*|runtime error:[^\n]*|==\d+== (Invalid|Conditional jump|Mismatched|Syscall param|Use of uninit)[\s\S]*|==\d+== .*(definitely|indirectly) lost in[\s\S]*)/);
   return m ? m[0].slice(0, 2000) : '';
 }
 
