@@ -1,0 +1,75 @@
+'use strict';
+// cpu.js -- CPU time of this stack's processes, by component, so a figure
+// can say where a request's CPU goes (other stacks on the machine are not
+// counted: only descendants of this stack's postmaster and lighttpd, and its
+// ws-daemon).
+//   node cpu.js snap FILE                 save a snapshot
+//   node cpu.js diff BEFORE AFTER FILE N  write {component: ms, ms_per_req}
+//                                         for N requests to FILE
+// Ticks from /proc/<pid>/stat (utime + stime), 100 per second.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const VAR = process.env.PARLEY_VAR;
+const TICK_MS = 10;
+
+function procs() {
+  const all = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const close = s.lastIndexOf(')');
+      const comm = s.slice(s.indexOf('(') + 1, close);
+      const f = s.slice(close + 2).split(' ');
+      all.set(Number(d), { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+    } catch (e) { /* gone */ }
+  }
+  return all;
+}
+
+function pidFrom(file) {
+  try { return Number(fs.readFileSync(file, 'utf8').split('\n')[0]); } catch (e) { return 0; }
+}
+
+function snap() {
+  const all = procs();
+  const roots = {
+    postgres: pidFrom(path.join(VAR, 'pg/data/postmaster.pid')),
+    lighttpd: pidFrom(path.join(VAR, 'run/lighttpd.pid')),
+    wsd: pidFrom(path.join(VAR, 'run/wsd.pid')),
+  };
+  const group = new Map();
+  for (const [name, pid] of Object.entries(roots)) if (pid && all.has(pid)) group.set(pid, name);
+  // Descendants: FastCGI workers under lighttpd count as "api".
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const [pid, p] of all) {
+      if (group.has(pid) || !group.has(p.ppid)) continue;
+      const parent = group.get(p.ppid);
+      group.set(pid, parent === 'lighttpd' ? 'api' : parent);
+      changed = true;
+    }
+  }
+  const out = {};
+  for (const [pid, g] of group) out[pid] = { group: g, ticks: all.get(pid).ticks };
+  return out;
+}
+
+const [cmd, a, b, file, n] = process.argv.slice(2);
+if (cmd === 'snap') {
+  fs.writeFileSync(a, JSON.stringify(snap()));
+} else if (cmd === 'diff') {
+  const before = JSON.parse(fs.readFileSync(a, 'utf8'));
+  const after = JSON.parse(fs.readFileSync(b, 'utf8'));
+  const ms = { postgres: 0, api: 0, lighttpd: 0, wsd: 0 };
+  for (const [pid, p] of Object.entries(after)) ms[p.group] += (p.ticks - (before[pid] ? before[pid].ticks : 0)) * TICK_MS;
+  const reqs = Number(n) || 0;
+  const per = {};
+  for (const [k, v] of Object.entries(ms)) per[k] = reqs ? Math.round((v / reqs) * 1000) / 1000 : null;
+  fs.writeFileSync(file, JSON.stringify({ cpu_ms: ms, requests: reqs, cpu_ms_per_req: per }) + '\n');
+} else {
+  process.stderr.write('usage: cpu.js snap FILE | diff BEFORE AFTER OUT N\n');
+  process.exit(2);
+}
