@@ -115,3 +115,6 @@ clean:
 	rm -rf build build-san
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# Optional parts, one file each (fuzzing, drills, install).
+-include $(wildcard mk/*.mk)

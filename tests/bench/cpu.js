@@ -4,8 +4,7 @@
 // counted: only descendants of this stack's postmaster and lighttpd, and its
 // ws-daemon).
 //   node cpu.js snap FILE                 save a snapshot
-//   node cpu.js diff BEFORE AFTER FILE N  write {component: ms, ms_per_req}
-//                                         for N requests to FILE
+//   node cpu.js diff BEFORE AFTER FILE    write {cpu_ms: {component: ms}}
 // Ticks from /proc/<pid>/stat (utime + stime), 100 per second.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -57,7 +56,7 @@ function snap() {
   return out;
 }
 
-const [cmd, a, b, file, n] = process.argv.slice(2);
+const [cmd, a, b, file] = process.argv.slice(2);
 if (cmd === 'snap') {
   fs.writeFileSync(a, JSON.stringify(snap()));
 } else if (cmd === 'diff') {
@@ -65,11 +64,8 @@ if (cmd === 'snap') {
   const after = JSON.parse(fs.readFileSync(b, 'utf8'));
   const ms = { postgres: 0, api: 0, lighttpd: 0, wsd: 0 };
   for (const [pid, p] of Object.entries(after)) ms[p.group] += (p.ticks - (before[pid] ? before[pid].ticks : 0)) * TICK_MS;
-  const reqs = Number(n) || 0;
-  const per = {};
-  for (const [k, v] of Object.entries(ms)) per[k] = reqs ? Math.round((v / reqs) * 1000) / 1000 : null;
-  fs.writeFileSync(file, JSON.stringify({ cpu_ms: ms, requests: reqs, cpu_ms_per_req: per }) + '\n');
+  fs.writeFileSync(file, JSON.stringify({ cpu_ms: ms }) + '\n');
 } else {
-  process.stderr.write('usage: cpu.js snap FILE | diff BEFORE AFTER OUT N\n');
+  process.stderr.write('usage: cpu.js snap FILE | diff BEFORE AFTER OUT\n');
   process.exit(2);
 }

@@ -75,14 +75,18 @@ say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 
 timeout 300 node "$BENCH/seed.js" || die "seeding failed"
 
 # --- step 1: HTTP API vs pgbench ----------------------------------------------
-wrk_run() {   # wrk_run NAME CONNS LUA PATH
-    local name=$1 conns=$2 lua=$3 p=$4
-    say "wrk $name: $conns connections, ${DUR}s"
-    BENCH_RESULT="$BENCH_OUT/wrk-$name-$conns.json" BENCH_TARGETS="$BENCH_OUT/post-targets.txt" \
-    BENCH_TOKEN_FILE="$BENCH_OUT/heavy-token.txt" \
-        timeout $((DUR + 30)) wrk -t2 -c"$conns" -d"${DUR}s" --timeout 5s --latency -s "$BENCH/$lua" \
-        "$BENCH_URL$p" > "$BENCH_OUT/wrk-$name-$conns.txt" 2>&1 ||
-        say "wrk $name $conns failed: $(tail -n 3 "$BENCH_OUT/wrk-$name-$conns.txt")"
+wrk_run() {   # wrk_run NAME CONNS LUA PATH [THREADS]
+    local name=$1 conns=$2 lua=$3 p=$4 threads=${5:-2} dur=${6:-$DUR}
+    local tag="$name-$conns"
+    say "wrk $name: $conns connections, ${dur}s"
+    node "$BENCH/cpu.js" snap "$BENCH_OUT/cpu0.json"
+    { TIMEFORMAT='%U %S'; time BENCH_RESULT="$BENCH_OUT/wrk-$tag.json" BENCH_TARGETS="$BENCH_OUT/post-targets.txt" \
+        BENCH_TOKEN_FILE="$BENCH_OUT/heavy-token.txt" \
+        timeout $((dur + 30)) wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 5s --latency -s "$BENCH/$lua" \
+        "$BENCH_URL$p" > "$BENCH_OUT/wrk-$tag.txt" 2>&1; } 2> "$BENCH_OUT/wrk-$tag.time" ||
+        say "wrk $name $conns failed: $(tail -n 3 "$BENCH_OUT/wrk-$tag.txt")"
+    node "$BENCH/cpu.js" snap "$BENCH_OUT/cpu1.json"
+    node "$BENCH/cpu.js" diff "$BENCH_OUT/cpu0.json" "$BENCH_OUT/cpu1.json" "$BENCH_OUT/cpu-$tag.json"
 }
 
 pgbench_run() {   # pgbench_run CONNS
@@ -110,6 +114,10 @@ if has_step 1; then
         wrk_run chats "$c" get.lua "/api/chats"
         wrk_run health "$c" get.lua "/api/health"
     done
+    # One connection: the service time of one request, without queueing.
+    wrk_run post 1 post.lua "/api/chats/0/messages" 1 5
+    wrk_run chats 1 get.lua "/api/chats" 1 5
+    wrk_run health 1 get.lua "/api/health" 1 5
 fi
 
 # --- steps 2-4: need the ws-daemon ------------------------------------------------
