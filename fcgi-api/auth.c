@@ -30,6 +30,15 @@ static const struct db_stmt st_user_by_name = {
 static const struct db_stmt st_user_by_id = {
     "auth_user_by_id", "SELECT id, username FROM users WHERE id = $1", 1
 };
+static const struct db_stmt st_login_wait = {
+    "auth_login_wait", "SELECT parley_login_wait($1, $2, $3, $4, $5)", 5
+};
+static const struct db_stmt st_login_failed = {
+    "auth_login_failed", "SELECT parley_login_failed($1, $2, $3)", 3
+};
+static const struct db_stmt st_login_ok = {
+    "auth_login_ok", "SELECT parley_login_ok($1)", 1
+};
 static const struct db_stmt st_register = {
     "auth_register",
     "INSERT INTO users (username, password_hash) VALUES ($1, $2) "
@@ -120,15 +129,57 @@ static int auth_read_credentials(const struct req *req, struct resp *resp,
     return 0;
 }
 
-void auth_login(struct app *app, struct req *req, struct resp *resp)
+/* Runs one of the login-limit statements; returns its integer answer or
+ * -1 when the database failed (resp set). */
+static long long auth_limit(struct app *app, struct resp *resp, const struct db_stmt *stmt,
+                            const char *user, const char *addr)
 {
-    char user[64], pw[AUTH_PW_MAX + 1];
-    const char *params[1];
+    char um[ID_BUF], am[ID_BUF], win[ID_BUF];
+    const char *params[5];
     PGresult *r = NULL;
     enum db_status st;
+    long long v;
+
+    params[0] = user;
+    if (stmt == &st_login_wait) {
+        params[1] = addr;
+        params[2] = render_id(um, app->cfg.login_user_max);
+        params[3] = render_id(am, app->cfg.login_addr_max);
+        params[4] = render_id(win, app->cfg.login_window_secs);
+    } else if (stmt == &st_login_failed) {
+        params[1] = addr;
+        params[2] = render_id(win, app->cfg.login_window_secs);
+    }
+    st = db_run(app->db, stmt, params, &r);
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return -1;
+    }
+    v = render_int64(r, 0, 0);
+    PQclear(r);
+    return v;
+}
+
+void auth_login(struct app *app, struct req *req, struct resp *resp)
+{
+    char user[64], pw[AUTH_PW_MAX + 1], wait_s[ID_BUF];
+    const char *params[1], *addr = req->remote_addr ? req->remote_addr : "unknown";
+    PGresult *r = NULL;
+    enum db_status st;
+    long long wait;
 
     if (auth_read_credentials(req, resp, user, sizeof user, pw, sizeof pw) < 0)
         return;
+    /* Limits first, so a guessing run costs no hashing. */
+    wait = auth_limit(app, resp, &st_login_wait, user, addr);
+    if (wait < 0)
+        goto out;
+    if (wait > 0) {
+        http_header(resp, "Retry-After", render_id(wait_s, wait));
+        http_error(resp, 429, "too_many_attempts",
+                   "too many failed logins; try again in %lld s", wait);
+        goto out;
+    }
     if (!validate_username(user, strlen(user))) {
         pwhash_burn(pw, strlen(pw));
         goto bad;
@@ -145,11 +196,17 @@ void auth_login(struct app *app, struct req *req, struct resp *resp)
     }
     if (!pwhash_verify(PQgetvalue(r, 0, 2), pw, strlen(pw)))
         goto bad;
+    if (auth_limit(app, resp, &st_login_ok, user, addr) < 0)
+        goto out;
     auth_token_reply(app, req, resp, 200, render_int64(r, 0, 0), PQgetvalue(r, 0, 1));
-    log_info("user %s logged in from %s", PQgetvalue(r, 0, 1),
-             req->remote_addr ? req->remote_addr : "?");
+    log_info("user %s logged in from %s", PQgetvalue(r, 0, 1), addr);
     goto out;
 bad:
+    if (auth_limit(app, resp, &st_login_failed, user, addr) < 0)
+        goto out;
+    /* Only a well-formed name goes into the log: no control characters. */
+    log_info("failed login for %s from %s",
+             validate_username(user, strlen(user)) ? user : "(malformed name)", addr);
     http_error(resp, 401, "invalid_credentials", "wrong username or password");
 out:
     PQclear(r);

@@ -44,7 +44,8 @@ static const struct db_stmt st_one = {
     "msg_one", "SELECT " MESSAGE_COLS " FROM message_v WHERE id = $1", 1
 };
 static const struct db_stmt st_post = {
-    "msg_post", "SELECT status, message_id, seq FROM parley_post_message($1, $2, $3, $4)", 4
+    "msg_post",
+    "SELECT status, message_id, seq FROM parley_post_message($1, $2, $3, $4, $5, $6)", 6
 };
 static const struct db_stmt st_change = {
     "msg_change", "SELECT status, chat_id, seq FROM parley_change_message($1, $2, $3)", 3
@@ -178,8 +179,9 @@ static char *messages_content(json_object *body, struct resp *resp)
 
 void messages_post(struct app *app, struct req *req, struct resp *resp)
 {
-    char cid[ID_BUF], uid[ID_BUF], *content = NULL, *client_id = NULL;
-    const char *params[4], *cl, *status;
+    char cid[ID_BUF], uid[ID_BUF], rate[ID_BUF], burst[ID_BUF], wait[ID_BUF];
+    char *content = NULL, *client_id = NULL;
+    const char *params[6], *cl, *status;
     json_object *body = http_json_body(req, resp), *msg = NULL;
     PGresult *r = NULL;
     enum db_status st;
@@ -205,6 +207,8 @@ void messages_post(struct app *app, struct req *req, struct resp *resp)
     params[1] = render_id(uid, req->user.sub);
     params[2] = content;
     params[3] = client_id;
+    params[4] = render_id(rate, app->cfg.send_rate);
+    params[5] = render_id(burst, app->cfg.send_burst);
     st = db_run(app->db, &st_post, params, &r);
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
@@ -213,6 +217,12 @@ void messages_post(struct app *app, struct req *req, struct resp *resp)
     status = PQgetvalue(r, 0, 0);
     if (strcmp(status, "not_member") == 0) {
         reply_no_chat(resp);
+        goto out;
+    }
+    if (strcmp(status, "rate_limited") == 0) {
+        http_header(resp, "Retry-After", render_id(wait, render_int64(r, 0, 2)));
+        http_error(resp, 429, "rate_limited", "sending too fast; try again in %lld s",
+                   render_int64(r, 0, 2));
         goto out;
     }
     mid = render_int64(r, 0, 1);

@@ -25,6 +25,11 @@ struct pl_config {
     char *ws_origins;      /* comma-separated allowed Origins, "" = any */
     char *log_level;       /* error|warn|info|debug */
     long db_timeout_ms;    /* statement timeout for API queries */
+    long send_rate;        /* messages a user may send per second, sustained */
+    long send_burst;       /* ... and in one burst */
+    long login_user_max;   /* failed logins per username per window */
+    long login_addr_max;   /* failed logins per client address per window */
+    long login_window_secs;
 };
 
 /* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or

@@ -19,7 +19,9 @@ CREATE TABLE users (
     id            bigserial PRIMARY KEY,
     username      text NOT NULL CHECK (username ~ '^[A-Za-z0-9_.-]{3,32}$'),
     password_hash text NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now()
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    send_tokens   real NOT NULL DEFAULT 0,           -- sending token bucket
+    send_at       timestamptz NOT NULL DEFAULT 'epoch'
 );
 -- Usernames are unique regardless of case; prefix search uses the same key.
 CREATE UNIQUE INDEX users_username_key ON users (lower(username) text_pattern_ops);
@@ -139,15 +141,20 @@ BEGIN
 END
 $$;
 
--- Post a message.  status: 'created' | 'exists' (same client_id) | 'not_member'.
--- Posting also moves the sender's read marker to the new message.
+-- Post a message.  status: 'created' | 'exists' (same client_id) |
+-- 'not_member' | 'rate_limited' (seq then holds the seconds to wait).
+-- Sending takes a token from the sender's bucket (p_rate a second, up to
+-- p_burst); a repeated client_id costs nothing.  Posting also moves the
+-- sender's read marker to the new message.
 CREATE FUNCTION parley_post_message(p_chat bigint, p_sender bigint,
                                     p_content text, p_client_id text,
+                                    p_rate real, p_burst real,
                                     OUT status text, OUT message_id bigint,
                                     OUT seq bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
-    s bigint;
+    s      bigint;
+    tokens real;
 BEGIN
     PERFORM 1 FROM chat_members WHERE chat_id = p_chat AND user_id = p_sender;
     IF NOT FOUND THEN
@@ -162,7 +169,17 @@ BEGIN
             RETURN;
         END IF;
     END IF;
-    -- Lock the chat row first: orders posts within one chat, never across.
+    SELECT least(p_burst, u.send_tokens +
+                  least(extract(epoch FROM now() - u.send_at), 1e6)::real * p_rate)
+      INTO tokens FROM users u WHERE u.id = p_sender FOR UPDATE;
+    IF tokens < 1 THEN
+        UPDATE users SET send_tokens = tokens, send_at = now() WHERE id = p_sender;
+        status := 'rate_limited';
+        seq := ceil((1 - tokens) / p_rate)::bigint;
+        RETURN;
+    END IF;
+    UPDATE users SET send_tokens = tokens - 1, send_at = now() WHERE id = p_sender;
+    -- Lock the chat row: orders posts within one chat, never across.
     PERFORM 1 FROM chats WHERE id = p_chat FOR UPDATE;
     PERFORM pg_current_xact_id();          -- xid before seq: see the header
     s := nextval('change_seq');

@@ -20,6 +20,7 @@
  *    buffer (outq frames are reference-counted). */
 #include "wsd_proto.h"
 
+#include "client_frame.h"
 #include "jsonx.h"
 #include "jwt.h"
 #include "log.h"
@@ -272,27 +273,12 @@ static void wsd_on_message(struct wsd *w, struct wsd_conn *c,
                            const unsigned char *msg, size_t len)
 {
     static const char pong[] = "{\"type\":\"pong\"}";
-    char err[128];
-    const char *type;
-    json_object *o;
+    char why[128];
 
-    if (c->rx_binary) {
-        wsd_send_error(w, c, "binary frames are not accepted");
-        return;
-    }
-    o = jsonx_parse((const char *)msg, len, err, sizeof err);
-    if (!o) {
-        wsd_send_error(w, c, err);
-        return;
-    }
-    if (!json_object_is_type(o, json_type_object) ||
-        jsonx_get_string(o, "type", &type, NULL) != 1)
-        wsd_send_error(w, c, "expected an object with a string \"type\"");
-    else if (strcmp(type, "ping") == 0)
+    if (client_frame_classify(msg, len, c->rx_binary, why, sizeof why) == CLIENT_FRAME_PING)
         wsd_queue_text(w, c, pong, sizeof pong - 1);
     else
-        wsd_send_error(w, c, "unknown frame type");
-    json_object_put(o);
+        wsd_send_error(w, c, why);
 }
 
 static int wsd_on_writeable(struct wsd *w, struct lws *wsi, struct wsd_conn *c)

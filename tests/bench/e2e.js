@@ -52,6 +52,8 @@ async function phase(client, pairs, receivers, rate, kind, tag) {
   const e2e = [];
   const pending = new Map();   // client_id -> start time (posts awaiting their frame)
   let errors = 0, ok = 0, lateOrLost = 0;
+  const reasons = {};
+  const retries0 = client.retries;
   const onFrame = (data) => {
     const s = data.toString();
     if (!s.includes('"new_message"')) return;
@@ -73,12 +75,17 @@ async function phase(client, pairs, receivers, rate, kind, tag) {
       pending.set(cid, t0);
       req = client.request('POST', `/api/chats/${p.chat}/messages`,
         { token: p.a.token, body: { content: `e2e ${tag} ${i}`, client_id: cid }, parse: false })
-        .then((res) => { if (res.status !== 201) { errors++; pending.delete(cid); } else ok++; });
+        .then((res) => { if (res.status !== 201) { errors++; reasons[`HTTP ${res.status}`] = (reasons[`HTTP ${res.status}`] || 0) + 1; pending.delete(cid); } else ok++; });
     } else {
       req = client.request('GET', '/api/health', { parse: false })
-        .then((res) => { if (res.status !== 200) errors++; else ok++; });
+        .then((res) => { if (res.status !== 200) { errors++; reasons[`HTTP ${res.status}`] = (reasons[`HTTP ${res.status}`] || 0) + 1; } else ok++; });
     }
-    done.push(req.then(() => { http.push(mono() - t0); }, () => { errors++; }));
+    done.push(req.then(() => { http.push(mono() - t0); }, (e) => {
+      errors++;
+      const why = (e.code || e.message || 'error').toString().slice(0, 60);
+      reasons[why] = (reasons[why] || 0) + 1;
+      if (kind === 'post') pending.delete(`${tag}-${i}`);
+    }));
   });
   await Promise.race([Promise.all(done), sleep(15000)]);
   if (kind === 'post') {
@@ -90,7 +97,8 @@ async function phase(client, pairs, receivers, rate, kind, tag) {
   }
   for (const ws of receivers) ws.off('message', onFrame);
   const res = {
-    kind, target_rate: rate, sent: r.sent, achieved_rate: round(r.sent / r.secs, 0), ok, errors,
+    kind, target_rate: rate, sent: r.sent, achieved_rate: round(r.sent / r.secs, 0), ok, errors, error_reasons: reasons,
+    retried: client.retries - retries0,
     http: summary(http),
   };
   if (kind === 'post') { res.e2e = summary(e2e); res.lost = lateOrLost; }

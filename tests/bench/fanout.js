@@ -50,7 +50,7 @@ async function main() {
   await closeChildren(kids);
   client.close();
 
-  const first = [], last = [], httpT = [];
+  const first = [], last = [], spread = [], httpT = [];
   let lost = 0, bad = 0;
   for (const s of sent) {
     if (s.status !== 201) { bad++; continue; }
@@ -62,14 +62,14 @@ async function main() {
       n += p.n; min = Math.min(min, p.min); max = Math.max(max, p.max);
     }
     lost += connected - n;
-    if (n > 0) { first.push(min - s.t0); last.push(max - s.t0); }
+    if (n > 0) { first.push(min - s.t0); last.push(max - s.t0); spread.push(max - min); }
   }
   const res = {
     members: members.length, connected, posts: POSTS, gap_ms: GAP, client_procs: PROCS, failed_posts: bad,
     frames_missing: lost, closed_during: status.reduce((a, s) => a + s.closed, 0),
-    last: summary(last), first: summary(first), http: summary(httpT),
+    last: summary(last), first: summary(first), spread_first_to_last: summary(spread), http: summary(httpT),
   };
-  log(`step 4: last member p50 ${res.last.p50_ms} p99 ${res.last.p99_ms} ms; first p50 ${res.first.p50_ms} p99 ${res.first.p99_ms} ms; POST answered p50 ${res.http.p50_ms} ms; missing frames ${lost}`);
+  log(`step 4: last member p50 ${res.last.p50_ms} p99 ${res.last.p99_ms} ms; first p50 ${res.first.p50_ms} p99 ${res.first.p99_ms} ms; first->last p50 ${res.spread_first_to_last.p50_ms} ms; POST answered p50 ${res.http.p50_ms} ms; missing frames ${lost}`);
   writeResult('fanout', res);
 }
 

@@ -11,12 +11,17 @@ function env(name, def) {
   return v === undefined || v === '' ? def : v;
 }
 
-// One agent per driver; maxSockets bounds the in-flight requests.
+// One agent per driver; maxSockets bounds the in-flight requests.  Idle
+// keep-alive sockets are closed after 2 s, before lighttpd's 5 s idle limit,
+// and a request that meets a keep-alive socket the server has just closed
+// (ECONNRESET on a reused socket) is sent once more, as node's docs advise;
+// .retries counts those.
 function makeClient(baseUrl, maxSockets = 32) {
   const u = new URL(baseUrl);
-  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-  // request(method, path, {token, body}) -> Promise<{status, text, json}>
-  function request(method, p, opts = {}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: 2000 });
+  const client = { agent, retries: 0, close: () => agent.destroy() };
+  // request(method, path, {token, body, parse}) -> Promise<{status, text, json}>
+  function once(method, p, opts) {
     return new Promise((resolve, reject) => {
       const headers = {};
       let payload;
@@ -39,12 +44,21 @@ function makeClient(baseUrl, maxSockets = 32) {
           res.on('error', reject);
         });
       req.setTimeout(opts.timeout || 30000, () => req.destroy(new Error(`timeout ${method} ${p}`)));
-      req.on('error', reject);
+      req.on('error', (e) => { e.reused = req.reusedSocket; reject(e); });
       if (payload) req.write(payload);
       req.end();
     });
   }
-  return { request, agent, close: () => agent.destroy() };
+  client.request = async (method, p, opts = {}) => {
+    try {
+      return await once(method, p, opts);
+    } catch (e) {
+      if (!e.reused || (e.code !== 'ECONNRESET' && e.code !== 'EPIPE')) throw e;
+      client.retries++;
+      return once(method, p, opts);
+    }
+  };
+  return client;
 }
 
 // Runs fn over items with at most `limit` in flight; returns results in order.

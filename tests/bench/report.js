@@ -54,6 +54,35 @@ for (const c of [16, 64]) {
   }
 }
 
+{
+  const p1 = load('wrk-post-1'), c1 = load('wrk-chats-1'), h1 = load('wrk-health-1');
+  results.http[1] = { post: p1, chats: c1, health: h1 };
+  if (p1 || c1) {
+    add('1 one connection (service time)', `POST ${lat(p1)}; GET /api/chats ${lat(c1)}`,
+      `GET /api/health ${lat(h1)}`, '-', null);
+  }
+}
+
+// CPU per request by component (this stack's processes only) + the load generator.
+function cpu(tag) {
+  let c, w, t;
+  try { c = JSON.parse(fs.readFileSync(path.join(OUT, `cpu-${tag}.json`), 'utf8')).cpu_ms; } catch (e) { return null; }
+  w = load(`wrk-${tag}`);
+  try { t = fs.readFileSync(path.join(OUT, `wrk-${tag}.time`), 'utf8').trim().split(/\s+/).map(Number); } catch (e) { t = null; }
+  if (!w || !w.requests) return null;
+  const per = {};
+  for (const [k, v] of Object.entries(c)) per[k] = round(v / w.requests, 3);
+  if (t && t.length === 2) per.wrk = round(((t[0] + t[1]) * 1000) / w.requests, 3);
+  per.total = round(Object.values(per).reduce((a, b) => a + b, 0), 3);
+  per.capacity_rps_2_cores = per.total > 0 ? Math.round(2000 / per.total) : null;
+  return per;
+}
+results.cpu_ms_per_request = {};
+for (const tag of ['post-16', 'post-64', 'post-1', 'chats-16', 'chats-64', 'chats-1', 'health-16', 'health-64', 'health-1']) {
+  const c = cpu(tag);
+  if (c) results.cpu_ms_per_request[tag] = c;
+}
+
 // Step 2
 if (results.e2e) {
   for (const r of results.e2e.rates) {
@@ -78,6 +107,7 @@ if (results.fanout) {
   const o = results.fanout;
   add(`4 fan-out to ${o.connected} members (last frame)`, `${lat(o.last)}, missing ${o.frames_missing} frames`,
     `first frame ${lat(o.first)}`, 'last < 50 ms', o.last.n ? o.last.p99_ms < 50 && o.frames_missing === 0 : null);
+  add('4 fan-out: first -> last frame', lat(o.spread_first_to_last), `POST answered ${lat(o.http)}`, '-', null);
 }
 if (process.env.BENCH_WSD_OK === '0') add('2-4 WebSocket steps', 'skipped: ws-daemon not running', '-', '-', null);
 
@@ -95,4 +125,11 @@ if (results.seed) console.log(`seed: ${results.seed.users} users registered in $
 console.log(line(head));
 console.log(w.map((n) => '-'.repeat(n)).join('-|-'));
 for (const r of rows) console.log(line(r));
+const cpuRows = Object.entries(results.cpu_ms_per_request);
+if (cpuRows.length) {
+  const keys = ['postgres', 'api', 'lighttpd', 'wsd', 'wrk', 'total', 'capacity_rps_2_cores'];
+  console.log('\nCPU ms per request (this stack only; capacity = 2 cores / total)');
+  console.log(['run'.padEnd(10), ...keys.map((k) => k.padStart(k.length > 8 ? k.length : 8))].join(' '));
+  for (const [tag, c] of cpuRows) console.log([tag.padEnd(10), ...keys.map((k) => String(c[k] ?? '-').padStart(k.length > 8 ? k.length : 8))].join(' '));
+}
 console.log(`\nresults: ${path.relative(process.cwd(), dest)}`);

@@ -75,7 +75,7 @@ say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 
 timeout 300 node "$BENCH/seed.js" || die "seeding failed"
 
 # --- step 1: HTTP API vs pgbench ----------------------------------------------
-wrk_run() {   # wrk_run NAME CONNS LUA PATH [THREADS]
+wrk_run() {   # wrk_run NAME CONNS LUA PATH [THREADS [SECS]]
     local name=$1 conns=$2 lua=$3 p=$4 threads=${5:-2} dur=${6:-$DUR}
     local tag="$name-$conns"
     say "wrk $name: $conns connections, ${dur}s"

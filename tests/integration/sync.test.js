@@ -85,7 +85,7 @@ test('a change whose seq was drawn early but committed late is not skipped', asy
   const cursor = (await sync(a)).seq;
   // Writer 1 draws a seq inside a transaction and holds it open for 1.5 s.
   const psql = spawn('psql', [S.dbUrl, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c',
-    `BEGIN; SELECT parley_post_message(${chat.id}, ${b.id}, 'slow writer', NULL); SELECT pg_sleep(1.5); COMMIT;`],
+    `BEGIN; SELECT parley_post_message(${chat.id}, ${b.id}, 'slow writer', NULL, 1000, 1000); SELECT pg_sleep(1.5); COMMIT;`],
   { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   psql.stderr.on('data', (d) => { err += d; });
