@@ -57,8 +57,19 @@ async function main() {
       console.log(out.split('\n').slice(-40).join('\n'));
     }
   }
+  // Secrets must never reach a log: the JWT secret and the database password.
+  const secrets = [stack.conf('jwt_secret'), (stack.conf('database_url').match(/password=(\S+)/) || [])[1]]
+    .filter(Boolean);
   try { stack.sh('stop'); } catch (e) { console.error('stop:', e.stderr || e.message); }
   const logDir = path.join(varDir, 'log');
+  const logFiles = (fs.existsSync(logDir) ? fs.readdirSync(logDir).map((f) => path.join(logDir, f)) : [])
+    .concat([path.join(varDir, 'pg', 'server.log')]).filter((f) => fs.existsSync(f));
+  let leaked = 0;
+  for (const f of logFiles) {
+    const text = fs.readFileSync(f, 'utf8');
+    for (const sec of secrets) if (text.includes(sec)) { leaked++; console.log(`FAIL a secret appears in ${f}`); }
+  }
+  if (leaked) failed += 1; else { passed += 1; console.log(`ok - no secret in ${logFiles.length} log files`); }
   for (const f of fs.existsSync(logDir) ? fs.readdirSync(logDir) : []) {
     const text = fs.readFileSync(path.join(logDir, f), 'utf8');
     const m = text.match(/(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|==\d+== (Invalid|Conditional jump|Mismatched|Syscall param|Use of uninit)|==\d+== .*(definitely|indirectly) lost in)[^\n]*/);
