@@ -50,6 +50,10 @@ read -r PARLEY_HTTP_PORT PARLEY_WS_PORT PARLEY_EVENTS_PORT PARLEY_TAP_PORT PARLE
              (async()=>{const s=new Set();while(s.size<5)s.add(await freePort());console.log([...s].join(" "))})()')
 export PARLEY_HTTP_PORT PARLEY_WS_PORT PARLEY_EVENTS_PORT PARLEY_TAP_PORT PARLEY_PG_PORT
 export PARLEY_SEED=0
+# The per-user sending limit (token bucket, default 10/s) would turn most
+# benchmark posts into 429s: raise it far above any rate reached here.  The
+# bucket is still checked on every post, so its cost is measured.
+export PARLEY_SEND_RATE=${PARLEY_SEND_RATE:-1000000} PARLEY_SEND_BURST=${PARLEY_SEND_BURST:-1000000}
 export BENCH_URL=http://127.0.0.1:$PARLEY_HTTP_PORT BENCH_WS_URL=ws://127.0.0.1:$PARLEY_WS_PORT/ws
 
 CHILDREN=()

@@ -22,17 +22,7 @@ const TAP = path.join(BUILD, 'bin', 'parley-tap');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = require('../lib/stack');
 
 async function waitPort(port, proc, what, ms = 10000) {
   const until = Date.now() + ms;
