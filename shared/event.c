@@ -110,12 +110,12 @@ unsigned char *event_frame(const struct event_env *env, size_t i,
     int ne = 0;
     unsigned char *buf;
 
-    if (r->has_unread)
-        ne = snprintf(extra, sizeof extra, ",\"unread_count\":%lld,\"total_unread\":%lld}",
-                      r->unread_count, r->total_unread);
     /* event_json is a JSON object, so it ends with '}' and is at least "{}";
-     * with extra fields we replace that brace (an empty object would need no
-     * comma, but events always carry "type"). */
+     * with extra fields we replace that brace, with a comma unless the object
+     * is empty (decode does not insist on "type", and "{," is not JSON). */
+    if (r->has_unread)
+        ne = snprintf(extra, sizeof extra, "%s\"unread_count\":%lld,\"total_unread\":%lld}",
+                      env->event_len > 2 ? "," : "", r->unread_count, r->total_unread);
     *len = r->has_unread ? env->event_len - 1 + (size_t)ne : env->event_len;
     buf = xmalloc(headroom + *len + 1);
     memcpy(buf + headroom, env->event_json, env->event_len);

@@ -4,8 +4,14 @@
 // counted: only descendants of this stack's postmaster and lighttpd, and its
 // ws-daemon).
 //   node cpu.js snap FILE                 save a snapshot
-//   node cpu.js diff BEFORE AFTER FILE    write {cpu_ms: {component: ms}}
-// Ticks from /proc/<pid>/stat (utime + stime), 100 per second.
+//   node cpu.js diff BEFORE AFTER FILE [TIMEFILE]
+//        write {cpu_ms: {component: ms}, machine: {...}} to FILE; TIMEFILE
+//        holds the load generator's "user sys" seconds (bash `time`), so
+//        the CPU of everything else on the machine can be told apart:
+//        machine.others_pct is the share of all cores that processes
+//        outside this stack and its load generator used meanwhile.
+// Ticks from /proc/<pid>/stat (utime + stime + cutime + cstime) and
+// /proc/stat, 100 per second.
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -21,7 +27,9 @@ function procs() {
       const close = s.lastIndexOf(')');
       const comm = s.slice(s.indexOf('(') + 1, close);
       const f = s.slice(close + 2).split(' ');
-      all.set(Number(d), { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+      // Own time plus that of reaped children (pgbench's backends exit
+      // before the second snapshot; their time lands in the postmaster's).
+      all.set(Number(d), { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
     } catch (e) { /* gone */ }
   }
   return all;
@@ -53,19 +61,40 @@ function snap() {
   }
   const out = {};
   for (const [pid, g] of group) out[pid] = { group: g, ticks: all.get(pid).ticks };
+  // Whole machine: busy and total ticks over all cores.
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] || 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  out._machine = { busy: total - idle, total };
   return out;
 }
 
-const [cmd, a, b, file] = process.argv.slice(2);
+const [cmd, a, b, file, timefile] = process.argv.slice(2);
 if (cmd === 'snap') {
   fs.writeFileSync(a, JSON.stringify(snap()));
 } else if (cmd === 'diff') {
   const before = JSON.parse(fs.readFileSync(a, 'utf8'));
   const after = JSON.parse(fs.readFileSync(b, 'utf8'));
   const ms = { postgres: 0, api: 0, lighttpd: 0, wsd: 0 };
-  for (const [pid, p] of Object.entries(after)) ms[p.group] += (p.ticks - (before[pid] ? before[pid].ticks : 0)) * TICK_MS;
-  fs.writeFileSync(file, JSON.stringify({ cpu_ms: ms }) + '\n');
+  for (const [pid, p] of Object.entries(after)) {
+    if (pid === '_machine') continue;
+    ms[p.group] += (p.ticks - (before[pid] ? before[pid].ticks : 0)) * TICK_MS;
+  }
+  let client = null;
+  if (timefile) {
+    try {
+      const t = fs.readFileSync(timefile, 'utf8').trim().split(/\s+/).map(Number);
+      if (t.length === 2 && t.every(Number.isFinite)) client = Math.round((t[0] + t[1]) * 1000);
+    } catch (e) { /* no time file */ }
+  }
+  const busy = (after._machine.busy - before._machine.busy) * TICK_MS;
+  const capacity = (after._machine.total - before._machine.total) * TICK_MS;
+  const stack = Object.values(ms).reduce((x, y) => x + y, 0);
+  const others = Math.max(0, busy - stack - (client || 0));
+  const machine = { busy_ms: busy, capacity_ms: capacity, stack_ms: stack, client_ms: client, others_ms: others,
+    others_pct: capacity ? Math.round((others / capacity) * 1000) / 10 : null };
+  fs.writeFileSync(file, JSON.stringify({ cpu_ms: ms, client_ms: client, machine }) + '\n');
 } else {
-  process.stderr.write('usage: cpu.js snap FILE | diff BEFORE AFTER OUT\n');
+  process.stderr.write('usage: cpu.js snap FILE | diff BEFORE AFTER OUT [TIMEFILE]\n');
   process.exit(2);
 }

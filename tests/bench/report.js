@@ -63,24 +63,37 @@ for (const c of [16, 64]) {
   }
 }
 
-// CPU per request by component (this stack's processes only) + the load generator.
-function cpu(tag) {
-  let c, w, t;
-  try { c = JSON.parse(fs.readFileSync(path.join(OUT, `cpu-${tag}.json`), 'utf8')).cpu_ms; } catch (e) { return null; }
-  w = load(`wrk-${tag}`);
-  try { t = fs.readFileSync(path.join(OUT, `wrk-${tag}.time`), 'utf8').trim().split(/\s+/).map(Number); } catch (e) { t = null; }
-  if (!w || !w.requests) return null;
+// CPU per request by component (this stack's processes only), the load
+// generator's, and the share of the machine other processes took meanwhile.
+function cpuFile(tag) {
+  try { return JSON.parse(fs.readFileSync(path.join(OUT, `cpu-${tag}.json`), 'utf8')); } catch (e) { return null; }
+}
+function cpu(tag, requests) {
+  const c = cpuFile(tag);
+  if (!c || !requests) return null;
   const per = {};
-  for (const [k, v] of Object.entries(c)) per[k] = round(v / w.requests, 3);
-  if (t && t.length === 2) per.wrk = round(((t[0] + t[1]) * 1000) / w.requests, 3);
-  per.total = round(Object.values(per).reduce((a, b) => a + b, 0), 3);
+  for (const [k, v] of Object.entries(c.cpu_ms)) per[k] = round(v / requests, 3);
+  per.client = c.client_ms === null ? null : round(c.client_ms / requests, 3);
+  per.total = round(Object.values(per).reduce((a, b) => a + (b || 0), 0), 3);
   per.capacity_rps_2_cores = per.total > 0 ? Math.round(2000 / per.total) : null;
+  per.others_pct = c.machine ? c.machine.others_pct : null;
   return per;
 }
 results.cpu_ms_per_request = {};
 for (const tag of ['post-16', 'post-64', 'post-1', 'chats-16', 'chats-64', 'chats-1', 'health-16', 'health-64', 'health-1']) {
-  const c = cpu(tag);
+  const w = load(`wrk-${tag}`);
+  const c = w && cpu(tag, w.requests);
   if (c) results.cpu_ms_per_request[tag] = c;
+}
+for (const n of [16, 64]) {
+  const pg = results.http[n] && results.http[n].pgbench_insert;
+  const c = pg && cpu(`pgbench-${n}`, pg.transactions);
+  if (c) results.cpu_ms_per_request[`pgbench-${n}`] = c;
+}
+results.others_pct = {};
+for (const tag of ['idle', 'e2e', 'fanout']) {
+  const c = cpuFile(tag);
+  if (c && c.machine) results.others_pct[tag] = c.machine.others_pct;
 }
 
 // Step 2
@@ -127,9 +140,14 @@ console.log(w.map((n) => '-'.repeat(n)).join('-|-'));
 for (const r of rows) console.log(line(r));
 const cpuRows = Object.entries(results.cpu_ms_per_request);
 if (cpuRows.length) {
-  const keys = ['postgres', 'api', 'lighttpd', 'wsd', 'wrk', 'total', 'capacity_rps_2_cores'];
-  console.log('\nCPU ms per request (this stack only; capacity = 2 cores / total)');
-  console.log(['run'.padEnd(10), ...keys.map((k) => k.padStart(k.length > 8 ? k.length : 8))].join(' '));
-  for (const [tag, c] of cpuRows) console.log([tag.padEnd(10), ...keys.map((k) => String(c[k] ?? '-').padStart(k.length > 8 ? k.length : 8))].join(' '));
+  const keys = ['postgres', 'api', 'lighttpd', 'wsd', 'client', 'total', 'capacity_rps_2_cores', 'others_pct'];
+  console.log('\nCPU ms per request: this stack by component, the load generator (client), and');
+  console.log('capacity = 2 cores / total; others_pct = share of all cores used meanwhile by other processes');
+  const width = (k) => Math.max(k.length, 8);
+  console.log(['run'.padEnd(10), ...keys.map((k) => k.padStart(width(k)))].join(' '));
+  for (const [tag, c] of cpuRows) console.log([tag.padEnd(10), ...keys.map((k) => String(c[k] ?? '-').padStart(width(k)))].join(' '));
+}
+if (Object.keys(results.others_pct).length) {
+  console.log(`others_pct during steps 3/2/4: ${Object.entries(results.others_pct).map(([k, v]) => `${k} ${v}%`).join(', ')}`);
 }
 console.log(`\nresults: ${path.relative(process.cwd(), dest)}`);

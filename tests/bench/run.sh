@@ -79,25 +79,33 @@ say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 
 timeout 300 node "$BENCH/seed.js" || die "seeding failed"
 
 # --- step 1: HTTP API vs pgbench ----------------------------------------------
+# measured TAG CMD...: runs CMD, recording this stack's CPU by component,
+# CMD's own CPU (the load generator) and everyone else's, in cpu-TAG.json.
+measured() {
+    local tag=$1 rc; shift
+    node "$BENCH/cpu.js" snap "$BENCH_OUT/cpu0.json"
+    { TIMEFORMAT='%U %S'; time "$@"; } 2> "$BENCH_OUT/$tag.time"; rc=$?
+    node "$BENCH/cpu.js" snap "$BENCH_OUT/cpu1.json"
+    node "$BENCH/cpu.js" diff "$BENCH_OUT/cpu0.json" "$BENCH_OUT/cpu1.json" "$BENCH_OUT/cpu-$tag.json" "$BENCH_OUT/$tag.time"
+    return $rc
+}
+
 wrk_run() {   # wrk_run NAME CONNS LUA PATH [THREADS [SECS]]
     local name=$1 conns=$2 lua=$3 p=$4 threads=${5:-2} dur=${6:-$DUR}
     local tag="$name-$conns"
     say "wrk $name: $conns connections, ${dur}s"
-    node "$BENCH/cpu.js" snap "$BENCH_OUT/cpu0.json"
-    { TIMEFORMAT='%U %S'; time BENCH_RESULT="$BENCH_OUT/wrk-$tag.json" BENCH_TARGETS="$BENCH_OUT/post-targets.txt" \
-        BENCH_TOKEN_FILE="$BENCH_OUT/heavy-token.txt" \
-        timeout $((dur + 30)) wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 5s --latency -s "$BENCH/$lua" \
-        "$BENCH_URL$p" > "$BENCH_OUT/wrk-$tag.txt" 2>&1; } 2> "$BENCH_OUT/wrk-$tag.time" ||
+    BENCH_RESULT="$BENCH_OUT/wrk-$tag.json" BENCH_TARGETS="$BENCH_OUT/post-targets.txt" \
+    BENCH_TOKEN_FILE="$BENCH_OUT/heavy-token.txt" \
+        measured "$tag" timeout $((dur + 30)) wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 5s --latency \
+        -s "$BENCH/$lua" "$BENCH_URL$p" > "$BENCH_OUT/wrk-$tag.txt" 2>&1 ||
         say "wrk $name $conns failed: $(tail -n 3 "$BENCH_OUT/wrk-$tag.txt")"
-    node "$BENCH/cpu.js" snap "$BENCH_OUT/cpu1.json"
-    node "$BENCH/cpu.js" diff "$BENCH_OUT/cpu0.json" "$BENCH_OUT/cpu1.json" "$BENCH_OUT/cpu-$tag.json"
 }
 
 pgbench_run() {   # pgbench_run CONNS
     local conns=$1
     say "pgbench insert: $conns clients, ${DUR}s"
-    timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c "$conns" -j 2 -T "$DUR" -f "$BENCH/insert.sql" \
-        "$DBURL" > "$BENCH_OUT/pgbench-$conns.txt" 2>&1 ||
+    measured "pgbench-$conns" timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c "$conns" -j 2 -T "$DUR" \
+        -f "$BENCH/insert.sql" "$DBURL" > "$BENCH_OUT/pgbench-$conns.txt" 2>&1 ||
         say "pgbench $conns failed: $(tail -n 3 "$BENCH_OUT/pgbench-$conns.txt")"
 }
 
@@ -128,9 +136,11 @@ fi
 if [ "$WSD_OK" = 1 ]; then
     WSD_PID=$(cat "$VAR/run/wsd.pid")
     export WSD_PID
-    if has_step 3; then timeout 240 node "$BENCH/idle.js" || say "step 3 failed"; fi
-    if has_step 2; then timeout 120 node "$BENCH/e2e.js" || say "step 2 failed"; fi
-    if has_step 4; then timeout 120 node "$BENCH/fanout.js" || say "step 4 failed"; fi
+    # Step 3 first: the daemon's "before" RSS is then that of a daemon that
+    # has never held a connection.
+    if has_step 3; then measured idle timeout 240 node "$BENCH/idle.js" || say "step 3 failed"; fi
+    if has_step 2; then measured e2e timeout 120 node "$BENCH/e2e.js" || say "step 2 failed"; fi
+    if has_step 4; then measured fanout timeout 120 node "$BENCH/fanout.js" || say "step 4 failed"; fi
 else
     say "ws-daemon is not running: steps 2-4 skipped (see $VAR/log/ws-daemon.log)"
 fi

@@ -32,10 +32,9 @@ before(async () => {
 });
 
 after(async () => {
-  for (const p of [pageA, pageB, pageB2]) {
-    if (p) assert.deepEqual(p.problems, [], 'no page errors or CSP refusals');
-  }
+  const problems = [pageA, pageB, pageB2].flatMap((p) => (p ? p.problems : []));
   if (browser) await browser.close();
+  assert.deepEqual(problems, [], 'no page errors or CSP refusals');
 });
 
 test('a message from A moves the chat to the top of B\'s list with a live badge and tab title', async () => {
@@ -142,10 +141,14 @@ test('edit and delete by A show live for B', async () => {
 test('markup in a message is shown as text and never runs', async () => {
   const evil = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
   await h.tid(pageA, 'message-input').fill(evil);
+  // Typing shows for B while the chat is open, and goes when the message comes.
+  const typing = h.tid(pageB2, 'typing-indicator');
+  await h.until(async () => (await typing.textContent()) === `${A.username} is typing…`, 10000, 'typing indicator');
   await h.tid(pageA, 'message-send').click();
   const last = pageB2.locator('[data-testid="message"]').last().locator('[data-testid="message-text"]');
   await h.until(async () => (await last.textContent()) === evil, 10000, 'markup shown literally to B');
   await h.until(async () => (await h.chatItem(pageB, chatAB).locator('[data-testid="chat-preview"]').textContent()) === evil, 5000, 'preview literal');
+  await h.until(async () => (await typing.textContent()) === '', 5000, 'typing cleared by the message');
   await pageB2.waitForTimeout(300);
   for (const p of [pageA, pageB, pageB2]) {
     assert.equal(await p.evaluate(() => window.__xss), undefined);
@@ -317,6 +320,12 @@ test('new chat dialog: direct chat by username, and a group that appears live fo
   await h.tid(pageA, 'message-input').press('Enter');
   await h.until(async () => (await itemB.locator('[data-testid="chat-preview"]').textContent()) === `${A.username}: hello group`, 10000, 'group preview with sender');
   assert.equal(await itemB.locator('[data-testid="unread-badge"]').textContent(), '1');
+
+  // A chat you are not in (or that does not exist) is refused, not shown.
+  await pageA.goto(`${stack.url}/chats/${chatCB}`);
+  await pageA.waitForURL('**/chats');
+  assert.match(await pageA.locator('#chat-placeholder').textContent(), /does not exist, or you are not a member/);
+  assert.equal(await h.tid(pageA, 'message').count(), 0);
 });
 
 test('phone width: one pane at a time with a back button', async () => {

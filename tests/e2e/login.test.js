@@ -9,18 +9,22 @@ const h = require('./helpers');
 
 let stack;
 let browser;
-let U;
+let U; let V; let W;
+let chatVW;
 const pages = [];
 
 before(async () => {
   stack = await getStack();
   browser = await h.launch();
-  U = await newUser(stack, 'el');
+  [U, V, W] = await Promise.all([newUser(stack, 'el'), newUser(stack, 'ev'), newUser(stack, 'ew')]);
+  chatVW = (await h.createDirect(stack, W, V)).id;
+  await h.postMessage(stack, W, chatVW, 'hi V');
 });
 
 after(async () => {
-  for (const p of pages) assert.deepEqual(p.problems, [], 'no page errors or CSP refusals');
+  const problems = pages.flatMap((p) => p.problems);
   if (browser) await browser.close();
+  assert.deepEqual(problems, [], 'no page errors or CSP refusals');
 });
 
 async function freshPage(user, route) {
@@ -39,7 +43,7 @@ test('the page is served with its CSP, a favicon, and /chats/<id> routes to it',
   assert.equal(fav.status, 200);
 });
 
-test('wrong password shows login-error; the right one signs in', async () => {
+test('wrong password shows login-error; sign in, log out, sign in as someone else', async () => {
   const page = await freshPage(null, '/chats');
   await page.waitForURL('**/login');
   await h.tid(page, 'login-username').waitFor();
@@ -68,6 +72,26 @@ test('wrong password shows login-error; the right one signs in', async () => {
   assert.equal(await page.evaluate(() => localStorage.getItem('access_token')), null);
   await page.goto(`${stack.url}/chats`);
   await page.waitForURL('**/login');
+
+  // Someone else signs in on the same page: only their chats show.
+  await h.tid(page, 'login-username').fill(V.username);
+  await h.tid(page, 'login-password').fill(V.password);
+  await h.tid(page, 'login-submit').click();
+  await page.waitForURL('**/chats');
+  await h.chatItem(page, chatVW).waitFor();
+  await page.waitForTimeout(300);
+  assert.deepEqual(await h.chatOrder(page), [chatVW]);
+  assert.equal(await h.chatItem(page, chatVW).locator('[data-testid="chat-title"]').textContent(), W.username);
+  assert.equal(await h.chatItem(page, chatVW).locator('[data-testid="unread-badge"]').textContent(), '1');
+  assert.equal(await page.title(), '(1) Parley');
+  // ...and the session ends with a logout in one tab for its other tabs too.
+  const other = await page.context().newPage();
+  await other.goto(`${stack.url}/chats`);
+  await h.chatItem(other, chatVW).waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await other.waitForURL('**/login');
+  assert.equal(await other.title(), 'Parley');
+  await other.close();
 });
 
 test('sign up from the login form', async () => {
@@ -98,3 +122,14 @@ for (const [label, makeToken] of [
     if (label === 'an expired') await h.shot(page, 'login-expired');
   });
 }
+
+test('the WebSocket\'s close code 4001 alone (API unreachable) also ends the session', async () => {
+  const ctx = await h.newContext(browser, stack, { ...U, token: h.expiredToken(stack.jwtSecret, U.id, U.username) });
+  await ctx.route('**/api/**', (route) => route.abort('connectionrefused'));
+  const page = h.watch(await ctx.newPage(), 'ws4001');
+  await page.goto(`${stack.url}/chats`);
+  await page.waitForURL('**/login', { timeout: 10000 });
+  assert.match(await page.locator('#login-notice').textContent(), /session has expired/i);
+  assert.equal(await h.tid(page, 'connection-status').textContent(), 'offline', 'no reconnect loop after 4001');
+  pages.push(page);
+});

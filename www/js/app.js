@@ -20,7 +20,7 @@ const conn = createConnection({
   onEvent: (ev) => store.applyEvent(ev, 'ws'),
   onConnected: (msg) => {
     log('connected as', msg.username);
-    resync('connect').then(retryFailed).catch((e) => log('sync failed', e.message));
+    syncNow('connect');
   },
   onStatus: (s) => {
     const el = $('connection-status');
@@ -31,6 +31,19 @@ const conn = createConnection({
   },
   onAuthFailed: () => endSession(EXPIRED),
 });
+
+// Catch up; if the API is away (503, network), try again with backoff.
+let syncRetry = null;
+let syncDelay = 1000;
+function syncNow(reason) {
+  clearTimeout(syncRetry);
+  resync(reason).then(() => { syncDelay = 1000; retryFailed(); }).catch((e) => {
+    log('sync failed', e.status, e.message);
+    if (!session || e.status === 401) return;
+    syncRetry = setTimeout(() => syncNow('retry'), syncDelay);
+    syncDelay = Math.min(syncDelay * 2, 15000);
+  });
+}
 
 const fetching = new Set();
 store.setChatFetcher(async (chatId) => {
@@ -56,7 +69,7 @@ function startSession(user) {
   session = true;
   resetCursor();
   conn.start();
-  resync('start').catch((e) => log('initial sync failed', e.message));
+  syncNow('start');
   // Refresh the user object (and check the token) in the background.
   api.me().then((me) => {
     if (me && me.id) { saveUser(me); store.state.me = me; setText($('me-name'), me.username); store.emit('chats'); }
@@ -67,6 +80,7 @@ function endSession(notice = '') {
   if (!session && !getToken()) { if (parse().name !== 'login') navigate('/login', { replace: true }); return; }
   log('session ended', notice);
   session = false;
+  clearTimeout(syncRetry);
   conn.stop();
   clearSession();
   resetCursor();

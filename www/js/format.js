@@ -8,7 +8,7 @@ export function ts(iso) {
   return Number.isNaN(t) ? 0 : t;
 }
 
-// Chat list: time today, weekday-less short date otherwise.
+// Chat list: the time today, a short date otherwise.
 export function shortTime(iso) {
   const t = ts(iso);
   if (!t) return '';
@@ -18,9 +18,13 @@ export function shortTime(iso) {
   return dayFmt.format(d);
 }
 
+// Messages: the time today, date and time on other days.
 export function messageTime(iso) {
   const t = ts(iso);
-  return t ? timeFmt.format(new Date(t)) : '';
+  if (!t) return '';
+  const d = new Date(t);
+  if (d.toDateString() === new Date().toDateString()) return timeFmt.format(d);
+  return `${dayFmt.format(d)}, ${timeFmt.format(d)}`;
 }
 
 export function fullTime(iso) {

@@ -98,7 +98,10 @@ export function setUnread(chatId, unread, total) {
 
 // Badges from a sync answer: every chat's count, and the total.
 export function setAllUnread(rows, total) {
-  for (const r of rows || []) setUnread(r.id, r.unread_count);
+  for (const r of rows || []) {
+    if (!state.chats.has(r.id) && state.chatsLoaded) fetchChat(r.id);
+    setUnread(r.id, r.unread_count);
+  }
   if (typeof total === 'number') setUnread(null, undefined, total);
 }
 

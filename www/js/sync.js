@@ -14,13 +14,14 @@ import { log } from './debug.js';
 import * as store from './store.js';
 
 let cursor = null;
+let epoch = 0;          // bumped on logout: answers for an old session are dropped
 let running = null;
 let again = false;
 let reloadOpen = () => {};
 
 export function setOpenReloader(fn) { reloadOpen = fn; }
 
-export function resetCursor() { cursor = null; }
+export function resetCursor() { cursor = null; epoch += 1; }
 
 export function resync(reason = '') {
   if (running) { again = true; return running; }
@@ -38,12 +39,14 @@ export function resync(reason = '') {
 }
 
 async function syncOnce(reason) {
+  const mine = epoch;
   log('sync start', reason, 'since', cursor);
   const res = await api.sync(cursor === null ? undefined : cursor);
-  if (!res) return;
+  if (!res || mine !== epoch) return;
   if (res.reset || cursor === null) {
     log('sync reset, seq', res.seq);
     const { chats } = await api.chats();
+    if (mine !== epoch) return;
     store.setChats(chats || []);
     cursor = res.seq;
     if (store.state.open) await reloadOpen();

@@ -62,6 +62,7 @@ export async function showChat(chatId) {
   store.openChat(chatId);
   stickBottom = true;
   $('chat-placeholder').hidden = true;
+  setText($('chat-placeholder').firstElementChild, 'Select a chat to start messaging');
   $('chat-view').hidden = false;
   $('message-input').value = '';
   autosize();
@@ -94,7 +95,11 @@ export async function loadLatest(chatId = state.open && state.open.chatId, repla
     maybeRead(true);
   } catch (err) {
     if (state.open !== open) return;
-    if (err.status === 404) { alertInChat('This chat does not exist or you are not a member.'); goBack(); return; }
+    if (err.status === 404) {
+      goBack();
+      setText($('chat-placeholder').firstElementChild, 'That chat does not exist, or you are not a member of it.');
+      return;
+    }
     open.error = err.network ? 'Could not load messages (offline). They will load when the connection is back.' : err.message;
     store.emit('messages');
   }

@@ -1,0 +1,150 @@
+# mk/install.mk -- install Parley on a Debian server running lighttpd and
+# PostgreSQL (docs/deploy.md walks through it).
+#
+#   make install            files, then (without DESTDIR) the system user
+#                           `parley`, www-data in group parley, config group
+#   make install DESTDIR=/tmp/stage   files only (packaging, tests)
+#   make install-system     only the users/groups step
+#   make uninstall          removes what install put; keeps parley.conf,
+#                           lighttpd-site.conf, the user and the database
+#   make test-install       tests/install/run.sh (root; ends "install: N passed, M failed")
+#
+# Layout (PREFIX=/usr/local, SYSCONFDIR=/etc, LOCALSTATEDIR=/var):
+#   $(BINDIR)/parley-tap, parley-migrate (SQL folder baked in)
+#   $(PARLEY_LIBEXECDIR)/parley-api.fcgi, parley-wsd
+#   $(PARLEY_DATADIR)/www, sql;  $(PARLEY_DOCDIR)/deploy.md
+#   $(SYSCONFDIR)/parley/parley.conf.example, parley.conf (only if absent,
+#       new random jwt_secret and database password, mode 640 root:parley)
+#   $(SYSCONFDIR)/parley/lighttpd-site.conf (only if absent; page prefix,
+#       workers, ws-daemon port), lighttpd-site.conf.example
+#   $(SYSCONFDIR)/lighttpd/conf-available/50-parley.conf (the routes of
+#       deploy/lighttpd/50-parley.conf with the installed paths)
+#   $(SYSTEMDUNITDIR)/parley-wsd.service, parley-migrate.service,
+#       lighttpd.service.d/parley.conf
+
+PREFIX         ?= /usr/local
+BINDIR         ?= $(PREFIX)/bin
+SYSCONFDIR     ?= /etc
+LOCALSTATEDIR  ?= /var
+RUNSTATEDIR    ?= $(LOCALSTATEDIR)/run
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+PARLEY_LIBEXECDIR ?= $(PREFIX)/lib/parley
+PARLEY_DATADIR    ?= $(PREFIX)/share/parley
+PARLEY_DOCDIR     ?= $(PREFIX)/share/doc/parley
+PARLEY_CONFDIR    ?= $(SYSCONFDIR)/parley
+LIGHTTPD_CONFDIR  ?= $(SYSCONFDIR)/lighttpd
+# FastCGI sockets: a folder lighttpd's user can write (Debian: /run/lighttpd).
+PARLEY_SOCKETDIR  ?= $(RUNSTATEDIR)/lighttpd
+# Where the page answers in the site: "" = at /, or e.g. /chat.  Written
+# into lighttpd-site.conf on first install only.
+PARLEY_PAGE_PREFIX ?=
+PARLEY_USER    ?= parley
+LIGHTTPD_USER  ?= www-data
+INSTALL        ?= install
+
+PL_D := $(DESTDIR)
+PL_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' \
+               -e 's|@LIBEXECDIR@|$(PARLEY_LIBEXECDIR)|g' \
+               -e 's|@DATADIR@|$(PARLEY_DATADIR)|g' \
+               -e 's|@DOCDIR@|$(PARLEY_DOCDIR)|g' \
+               -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+               -e 's|@SOCKETDIR@|$(PARLEY_SOCKETDIR)|g' \
+               -e 's|@PAGE_PREFIX@|$(PARLEY_PAGE_PREFIX)|g'
+PL_WWW_FILES := $(shell find www -type f 2>/dev/null)
+# Migrations only: seed.sql (demo users with known passwords) is for make run.
+PL_SQL_FILES := $(wildcard sql/[0-9][0-9][0-9]_*.sql)
+PL_UNITS     := parley-wsd.service parley-migrate.service
+
+.PHONY: install install-files install-system uninstall test-install
+
+install: install-files
+ifeq ($(DESTDIR),)
+	@$(MAKE) --no-print-directory install-system
+endif
+	@echo "parley: installed under $(DESTDIR)$(PREFIX); next steps: docs/deploy.md"
+
+install-files: $(API_BIN) $(WSD_BIN) $(TAP_BIN)
+	$(INSTALL) -d $(PL_D)$(BINDIR) $(PL_D)$(PARLEY_LIBEXECDIR) \
+	    $(PL_D)$(PARLEY_DATADIR)/sql $(PL_D)$(PARLEY_DOCDIR) \
+	    $(PL_D)$(LIGHTTPD_CONFDIR)/conf-available \
+	    $(PL_D)$(SYSTEMDUNITDIR)/lighttpd.service.d
+	$(INSTALL) -d -m 755 $(PL_D)$(PARLEY_CONFDIR)
+	$(INSTALL) -m 755 $(API_BIN) $(WSD_BIN) $(PL_D)$(PARLEY_LIBEXECDIR)/
+	$(INSTALL) -m 755 $(TAP_BIN) $(PL_D)$(BINDIR)/
+	sed 's|^SQL_DIR=.*|SQL_DIR=$${1:-$(PARLEY_DATADIR)/sql}|' scripts/parley-migrate.sh \
+	    > $(PL_D)$(BINDIR)/parley-migrate.tmp
+	chmod 755 $(PL_D)$(BINDIR)/parley-migrate.tmp
+	mv -f $(PL_D)$(BINDIR)/parley-migrate.tmp $(PL_D)$(BINDIR)/parley-migrate
+	@# The page: replaced as a whole, so files dropped upstream go too.
+	rm -rf $(PL_D)$(PARLEY_DATADIR)/www
+	@set -e; for f in $(PL_WWW_FILES); do \
+	    $(INSTALL) -D -m 644 $$f $(PL_D)$(PARLEY_DATADIR)/$$f; done
+	$(INSTALL) -m 644 $(PL_SQL_FILES) $(PL_D)$(PARLEY_DATADIR)/sql/
+	$(INSTALL) -m 644 docs/deploy.md $(PL_D)$(PARLEY_DOCDIR)/
+	@# Config: the example always; parley.conf only when absent.
+	$(INSTALL) -m 644 deploy/parley.conf.example $(PL_D)$(PARLEY_CONFDIR)/parley.conf.example
+	@set -e; c=$(PL_D)$(PARLEY_CONFDIR)/parley.conf; \
+	if [ -e "$$c" ]; then echo "  keep $$c"; else \
+	    secret=$$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n'); \
+	    dbpw=$$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n'); \
+	    umask 077; \
+	    sed -e "s/^jwt_secret = .*/jwt_secret = $$secret/" \
+	        -e "s/password=CHANGE_ME/password=$$dbpw/" \
+	        -e "1s|.*|# $(PARLEY_CONFDIR)/parley.conf -- written by make install with a random jwt_secret and database password.|" \
+	        deploy/parley.conf.example > "$$c.tmp"; \
+	    chmod 640 "$$c.tmp"; mv "$$c.tmp" "$$c"; \
+	    echo "  wrote $$c (random jwt_secret and database password)"; fi
+	$(PL_SUBST) deploy/lighttpd/parley-site.conf > $(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf.example
+	chmod 644 $(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf.example
+	@c=$(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf; \
+	if [ -e "$$c" ]; then echo "  keep $$c"; else \
+	    cp $(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf.example "$$c" && echo "  wrote $$c"; fi
+	@# lighttpd: install-time paths + the one description of the routes.
+	{ $(PL_SUBST) deploy/lighttpd/conf-available.head.in; cat deploy/lighttpd/50-parley.conf; } \
+	    > $(PL_D)$(LIGHTTPD_CONFDIR)/conf-available/50-parley.conf
+	chmod 644 $(PL_D)$(LIGHTTPD_CONFDIR)/conf-available/50-parley.conf
+	@set -e; for u in $(PL_UNITS); do \
+	    $(PL_SUBST) deploy/systemd/$$u.in > $(PL_D)$(SYSTEMDUNITDIR)/$$u; \
+	    chmod 644 $(PL_D)$(SYSTEMDUNITDIR)/$$u; done
+	$(INSTALL) -m 644 deploy/systemd/lighttpd.service.d/parley.conf \
+	    $(PL_D)$(SYSTEMDUNITDIR)/lighttpd.service.d/parley.conf
+
+# The system side, skipped by DESTDIR installs (a package's postinst does it):
+# a system user for ws-daemon and migrations, lighttpd's user in its group so
+# the FastCGI workers can read parley.conf (640 root:parley).
+install-system:
+	@set -e; \
+	if ! getent passwd $(PARLEY_USER) >/dev/null; then \
+	    adduser --system --group --home /nonexistent --no-create-home \
+	        --quiet $(PARLEY_USER); echo "  created system user $(PARLEY_USER)"; fi; \
+	if ! id -nG $(LIGHTTPD_USER) | tr ' ' '\n' | grep -qx $(PARLEY_USER); then \
+	    adduser --quiet $(LIGHTTPD_USER) $(PARLEY_USER); \
+	    echo "  added $(LIGHTTPD_USER) to group $(PARLEY_USER) (restart lighttpd)"; fi; \
+	c=$(PARLEY_CONFDIR)/parley.conf; \
+	if [ -f "$$c" ] && [ "$$(stat -c %G "$$c")" = root ]; then \
+	    chown root:$(PARLEY_USER) "$$c"; chmod 640 "$$c"; fi; \
+	if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+
+uninstall:
+ifeq ($(DESTDIR),)
+	-@if [ -d /run/systemd/system ]; then \
+	    systemctl disable --now $(PL_UNITS) 2>/dev/null || true; fi
+endif
+	@# A dangling conf-enabled link would stop lighttpd from starting.
+	rm -f $(PL_D)$(LIGHTTPD_CONFDIR)/conf-enabled/50-parley.conf
+	rm -f $(PL_D)$(LIGHTTPD_CONFDIR)/conf-available/50-parley.conf
+	rm -f $(PL_D)$(PARLEY_LIBEXECDIR)/parley-api.fcgi $(PL_D)$(PARLEY_LIBEXECDIR)/parley-wsd
+	-rmdir $(PL_D)$(PARLEY_LIBEXECDIR) 2>/dev/null
+	rm -f $(PL_D)$(BINDIR)/parley-tap $(PL_D)$(BINDIR)/parley-migrate
+	rm -rf $(PL_D)$(PARLEY_DATADIR) $(PL_D)$(PARLEY_DOCDIR)
+	rm -f $(PL_D)$(PARLEY_CONFDIR)/parley.conf.example $(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf.example
+	rm -f $(addprefix $(PL_D)$(SYSTEMDUNITDIR)/,$(PL_UNITS)) \
+	    $(PL_D)$(SYSTEMDUNITDIR)/lighttpd.service.d/parley.conf
+	-rmdir $(PL_D)$(SYSTEMDUNITDIR)/lighttpd.service.d 2>/dev/null
+ifeq ($(DESTDIR),)
+	-@if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+endif
+	@echo "parley: uninstalled; kept $(PARLEY_CONFDIR)/parley.conf, lighttpd-site.conf, user $(PARLEY_USER) and the database"
+
+test-install: all
+	@PARLEY_BUILD=$(BUILD) tests/install/run.sh

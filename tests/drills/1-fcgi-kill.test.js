@@ -1,0 +1,101 @@
+'use strict';
+// Drill 1: kill -9 FastCGI workers (lighttpd's children) while they serve
+// requests under load.  lighttpd respawns them; clients see at most the
+// request that was in flight on each killed worker fail, and such a failure
+// is a clean 5xx with a JSON error body or a connection reset (recorded
+// which).  A poster retrying with the same client_id loses nothing and
+// stores nothing twice.  A respawned worker answers requests afterwards.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const H = require('./harness');
+
+const KILLS = 2;
+
+// Server bug found by this drill (reported to the lead): a worker killed
+// after its transaction committed but before the new_message event left
+// its ZeroMQ socket; the client retries with the same client_id and gets
+// 200 with the stored message, but that path (fcgi-api/messages.c,
+// status 'exists') sends no event, so readers that stay connected never
+// get the message live (only a later reconnect + sync would show it).
+const KNOWN = 'server bug: a retried send answered 200 (client_id exists) emits no new_message, so connected readers miss a message whose first attempt died with its worker';
+const knownLoss = (ack, tries) => ack.status === 200 && tries.some((t) => t.kind);
+let knownFailures = [];
+
+async function waitRespawn(S, before, killed, ms = 10000) {
+  const t0 = Date.now();
+  for (;;) {
+    const now = H.workerPids(S);
+    const fresh = now.filter((p) => !before.includes(p));
+    if (!now.includes(killed) && now.length >= before.length && fresh.length) return { pids: now, fresh, ms: Date.now() - t0 };
+    if (Date.now() - t0 > ms) return { pids: now, fresh, ms: -1 };
+    await H.sleep(50);
+  }
+}
+
+test('drill 1: kill -9 busy FastCGI workers under load: at most the in-flight request fails, workers respawn', async () => {
+  const S = await H.healthyStack();
+  const env = await H.setup(S, { rate: 25 });
+  const kills = [];
+  try {
+    const original = H.workerPids(S);
+    assert.ok(original.length >= 2, `FastCGI workers found: ${original}`);
+    const load = H.runLoad(env, 10000);
+    await H.sleep(2000);
+    for (let k = 0; k < KILLS; k++) {
+      const before = H.workerPids(S);
+      // Catch a worker in the middle of a request (bounded: 2 s of polling).
+      let victim = 0;
+      const tLook = Date.now();
+      // Polled between event-loop turns: the load runs in this process.
+      while (!victim && Date.now() - tLook < 2000) {
+        await new Promise((r) => setImmediate(r));
+        victim = H.busyWorker(before);
+      }
+      const busy = !!victim;
+      if (!victim) victim = before[k % before.length];
+      process.kill(victim, 'SIGKILL');
+      const t = Date.now();
+      const re = await waitRespawn(S, before, victim);
+      kills.push({ victim, busy, t, respawnMs: re.ms, fresh: re.fresh });
+      console.log(`DRILL fcgi-kill: killed worker ${victim} (${busy ? 'mid-request' : 'idle'}); respawned as ${re.fresh.join(',') || 'NONE'} after ${re.ms} ms`);
+      assert.ok(re.ms >= 0, `lighttpd respawned worker ${victim} (workers now ${re.pids})`);
+      await H.sleep(2500);
+    }
+    await load;
+    const behind = await H.settle(env);
+    if (behind.length) console.log(`DRILL fcgi-kill: still behind after settling: ${behind.join(', ')}`);
+
+    // Failed attempts: at most one per killed worker, each clean.
+    const failures = env.posters.flatMap((p) => p.failures().map((a) => ({ poster: p.label, ...a })));
+    console.log(`DRILL fcgi-kill: failed attempts ${failures.length} for ${KILLS} kills: ${JSON.stringify(failures.map((f) => ({ poster: f.poster, kind: f.kind, ms: f.ms, body: f.body })))}`);
+    const slow = env.posters.flatMap((p) => p.attempts.filter((a) => a.ms > 500).map((a) => ({ poster: p.label, ms: a.ms, status: a.status,
+      sinceKill: Math.min(...kills.map((k) => (a.t + a.ms >= k.t ? a.t - k.t : Infinity))) })));
+    console.log(`DRILL fcgi-kill: attempts slower than 500 ms: ${slow.length} ${JSON.stringify(slow)}`);
+    for (const f of failures) assert.match(f.kind, /^(reset|5\d\d [a-z_]+)$/, `clean failure: ${JSON.stringify(f)}`);
+    assert.ok(failures.length <= KILLS, `at most one failed request per killed worker, got ${failures.length}`);
+
+    // Every worker lighttpd now runs, including the respawned ones, answers.
+    const fresh = kills.flatMap((k) => k.fresh).filter((p) => H.workerPids(S).includes(p));
+    assert.ok(fresh.length >= 1, 'a respawned worker is still running');
+    const io0 = new Map(fresh.map((p) => [p, H.procIo(p)]));
+    let ok = 0;
+    for (let round = 0; round < 10; round++) {
+      const rs = await Promise.all(Array.from({ length: 12 }, () => H.call(S, 'GET', '/api/health')));
+      ok += rs.filter((r) => r.status === 200).length;
+      if (fresh.every((p) => H.procIo(p) > io0.get(p))) break;
+    }
+    const answered = fresh.filter((p) => H.procIo(p) > io0.get(p));
+    console.log(`DRILL fcgi-kill: respawned workers ${fresh.join(',')} wrote responses: ${answered.join(',') || 'none'}; health 200s ${ok}`);
+    assert.deepEqual(answered, fresh, 'every respawned worker answers requests');
+
+    const { problems, known } = await H.verify(S, env, 'fcgi-kill', { knownLoss });
+    knownFailures = known;
+    assert.deepEqual(problems, []);
+  } finally {
+    await H.teardown(env);
+  }
+});
+
+test('drill 1 (known failure): readers that stay connected also get a message whose first send died with its worker', { todo: KNOWN }, () => {
+  assert.deepEqual(knownFailures, []);
+});

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# tests/install/run.sh -- `make install` into an existing lighttpd site,
+# checked end to end.  Needs root (it starts lighttpd as root so that it
+# drops to www-data, runs ws-daemon as `parley`, PostgreSQL as `postgres`).
+#
+#  A. staged: `make install DESTDIR=<tmp>/stage` with the default prefixes:
+#     the layout, modes, baked-in paths; a re-install keeps an edited config;
+#     `make uninstall DESTDIR=...` leaves only the two config files.
+#  B. live: `make install PREFIX=<tmp>/usr SYSCONFDIR=<tmp>/etc ...` (no
+#     DESTDIR, so the system step runs: user parley, www-data in group
+#     parley), then a FRESH lighttpd whose site config sets only the basics
+#     and an "existing site" page and includes the installed
+#     conf-available/50-parley.conf; the installed parley-wsd as user parley;
+#     a fresh PostgreSQL cluster migrated by the installed parley-migrate.
+#     Register, post, receive over /ws, all through that lighttpd; the site's
+#     page is still served; processes run as the intended users.  Then the
+#     page at the root instead of /chat, then `make uninstall`.
+# Everything is torn down at the end.  Ends "install: N passed, M failed".
+#   PARLEY_BUILD   build folder whose binaries are installed (default build)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+BUILD=${PARLEY_BUILD:-build}
+START=$(date +%s)
+
+passed=0; failed=0
+ok()   { passed=$((passed + 1)); echo "ok   $*"; }
+bad()  { failed=$((failed + 1)); echo "FAIL $*"; }
+check() { local name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else bad "$name"; return 1; fi; }
+finish() { echo "install: $passed passed, $failed failed ($(( $(date +%s) - START )) s)"; [ "$failed" -eq 0 ]; exit $?; }
+
+if [ "$(id -u)" != 0 ]; then bad "needs root"; finish; fi
+for tool in lighttpd runuser setpriv adduser curl node psql; do
+    command -v "$tool" >/dev/null || { bad "missing tool $tool"; finish; }
+done
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+[ -n "$PGBIN" ] || { bad "PostgreSQL server binaries not found"; finish; }
+
+T=$(mktemp -d /tmp/parley-install.XXXXXX)
+chmod 755 "$T"           # www-data, parley and postgres must reach below it
+LT_PID=""; WSD_PID=""; PG_DATA="$T/pg/data"
+CREATED_USER=0; ADDED_GROUP=0
+
+stop_pid() {   # stop_pid PID: TERM, wait up to 5 s, then KILL
+    local pid=$1
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null && { wait "$pid" 2>/dev/null; return 0; }
+        sleep 0.05
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+teardown() {
+    stop_pid "$LT_PID"; LT_PID=""
+    stop_pid "$WSD_PID"; WSD_PID=""
+    if [ -f "$PG_DATA/postmaster.pid" ]; then
+        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    # Undo only what this test did to the machine's users.
+    [ "$ADDED_GROUP" = 1 ] && gpasswd -d www-data parley >/dev/null 2>&1
+    [ "$CREATED_USER" = 1 ] && { deluser --quiet --system parley >/dev/null 2>&1; delgroup --quiet --system parley >/dev/null 2>&1; }
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap teardown EXIT
+trap 'exit 1' INT TERM
+
+# Ports below the ephemeral range (32768+), which other processes here churn.
+free_ports() {
+    node -e '
+      const net = require("net"); const want = +process.argv[1]; const got = [];
+      (function next() {
+        if (got.length === want) { console.log(got.join(" ")); return; }
+        const p = 20000 + Math.floor(Math.random() * 12000);
+        if (got.includes(p)) return next();
+        const s = net.createServer(); s.once("error", next);
+        s.listen(p, "127.0.0.1", () => { got.push(p); s.close(next); });
+      })();' "$1"
+}
+read -r HTTP_PORT WS_PORT EV_PORT TAP_PORT PG_PORT <<<"$(free_ports 5)"
+H="http://127.0.0.1:$HTTP_PORT"
+
+wait_port() {
+    for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+echo "== A. staged install (DESTDIR, default prefixes)"
+S="$T/stage"
+make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$S" > "$T/stage-install.log" 2>&1
+check "make install DESTDIR= succeeds" test $? -eq 0
+for f in usr/local/lib/parley/parley-api.fcgi usr/local/lib/parley/parley-wsd \
+         usr/local/bin/parley-tap usr/local/bin/parley-migrate; do
+    check "installed executable /$f" test -x "$S/$f"
+done
+for f in usr/local/share/parley/www/index.html usr/local/share/parley/www/errors/api-413.html \
+         usr/local/share/parley/sql/001_schema.sql usr/local/share/doc/parley/deploy.md \
+         etc/parley/parley.conf.example etc/parley/lighttpd-site.conf \
+         etc/lighttpd/conf-available/50-parley.conf \
+         usr/local/lib/systemd/system/parley-wsd.service usr/local/lib/systemd/system/parley-migrate.service \
+         usr/local/lib/systemd/system/lighttpd.service.d/parley.conf; do
+    check "installed /$f" test -f "$S/$f"
+done
+check "no demo seed installed (known passwords)" test ! -e "$S/usr/local/share/parley/sql/seed.sql"
+check "DESTDIR install touched no system user" grep -vq 'created system user' "$T/stage-install.log"
+check "parley.conf written, mode 640" test "$(stat -c %a "$S/etc/parley/parley.conf" 2>/dev/null)" = 640
+check "parley.conf has a generated 64-hex jwt_secret" grep -Eq '^jwt_secret = [0-9a-f]{64}$' "$S/etc/parley/parley.conf"
+check "parley.conf has no CHANGE_ME left" bash -c "! grep -q '^[^#]*CHANGE_ME' '$S/etc/parley/parley.conf'"
+check "parley-migrate has the installed sql folder baked in" \
+    grep -qx 'SQL_DIR=${1:-/usr/local/share/parley/sql}' "$S/usr/local/bin/parley-migrate"
+check "snippet: Debian depends line" grep -q '^# -\*- depends: setenv, rewrite, fastcgi, proxy -\*-$' "$S/etc/lighttpd/conf-available/50-parley.conf"
+check "snippet: installed paths" grep -q '^var.parley_api_bin    = "/usr/local/lib/parley/parley-api.fcgi"' "$S/etc/lighttpd/conf-available/50-parley.conf"
+check "snippet: the routes of deploy/lighttpd/50-parley.conf, verbatim" \
+    bash -c "tail -n $(wc -l < deploy/lighttpd/50-parley.conf) '$S/etc/lighttpd/conf-available/50-parley.conf' | cmp -s - deploy/lighttpd/50-parley.conf"
+check "unit: ExecStart is the installed parley-wsd" grep -qx 'ExecStart=/usr/local/lib/parley/parley-wsd' "$S/usr/local/lib/systemd/system/parley-wsd.service"
+check "units: no @TOKEN@ left" bash -c "! grep -rq '@[A-Z]*@' '$S/usr/local/lib/systemd' '$S/etc'"
+# An upgrade keeps the operator's config.
+echo "# operator edit" >> "$S/etc/parley/parley.conf"
+echo "# operator edit" >> "$S/etc/parley/lighttpd-site.conf"
+sum_before=$(md5sum "$S/etc/parley/parley.conf" "$S/etc/parley/lighttpd-site.conf")
+make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$S" > "$T/stage-install2.log" 2>&1
+check "re-install (upgrade) succeeds" test $? -eq 0
+check "re-install keeps parley.conf and lighttpd-site.conf" \
+    test "$sum_before" = "$(md5sum "$S/etc/parley/parley.conf" "$S/etc/parley/lighttpd-site.conf")"
+make -s --no-print-directory BUILD="$BUILD" uninstall DESTDIR="$S" > "$T/stage-uninstall.log" 2>&1
+check "make uninstall DESTDIR= succeeds" test $? -eq 0
+left=$(cd "$S" && find . -type f | sort | tr '\n' ' ')
+check "uninstall leaves only the config (left: $left)" \
+    test "$left" = "./etc/parley/lighttpd-site.conf ./etc/parley/parley.conf "
+
+# ---------------------------------------------------------------------------
+echo "== B. live install into an existing lighttpd site"
+getent passwd parley >/dev/null || CREATED_USER=1
+id -nG www-data | tr ' ' '\n' | grep -qx parley || ADDED_GROUP=1
+P="$T/usr"; E="$T/etc"
+INST=(BUILD="$BUILD" PREFIX="$P" SYSCONFDIR="$E" LOCALSTATEDIR="$T/var" PARLEY_PAGE_PREFIX=/chat)
+make -s --no-print-directory "${INST[@]}" install > "$T/install.log" 2>&1
+check "make install (with the system step) succeeds" test $? -eq 0 || cat "$T/install.log"
+check "user parley exists, a system user" bash -c '[ "$(id -u parley)" -lt 1000 ]'
+check "www-data is in group parley" bash -c "id -nG www-data | tr ' ' '\n' | grep -qx parley"
+check "parley.conf is 640 root:parley" test "$(stat -c '%a %U:%G' "$E/parley/parley.conf")" = "640 root:parley"
+check "www-data can read parley.conf" runuser -u www-data -- test -r "$E/parley/parley.conf"
+check "parley can read parley.conf" runuser -u parley -- test -r "$E/parley/parley.conf"
+check "nobody else can read parley.conf" runuser -u nobody -- test ! -r "$E/parley/parley.conf"
+if command -v systemd-analyze >/dev/null; then
+    out=$(systemd-analyze verify "$P/lib/systemd/system/parley-wsd.service" "$P/lib/systemd/system/parley-migrate.service" 2>&1 |
+          grep -v -e 'lighttpd.service' -e 'postgresql.service' -e 'Failed to .* bus' -e 'not running' -e '^$')
+    if [ -z "$out" ]; then ok "systemd-analyze verify: both units clean"; else bad "systemd-analyze verify: $out"; fi
+fi
+
+# The operator's part: ports (free ones here) and the database.
+CONF="$E/parley/parley.conf"
+DBPW=$(sed -n 's/^database_url = .*password=\([0-9a-f]*\).*/\1/p' "$CONF")
+sed -i -e "s|^database_url = .*|database_url = host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$DBPW connect_timeout=3|" \
+       -e '/^# operator settings for the test/,$d' "$CONF"
+cat >> "$CONF" <<CONF
+# operator settings for the test
+zmq_events = tcp://127.0.0.1:$EV_PORT
+zmq_tap = tcp://127.0.0.1:$TAP_PORT
+ws_port = $WS_PORT
+CONF
+sed -i "s/^var.parley_ws_port = .*/var.parley_ws_port = $WS_PORT/; s/^var.parley_fcgi_procs = .*/var.parley_fcgi_procs = 2/" \
+    "$E/parley/lighttpd-site.conf"
+
+# A fresh PostgreSQL cluster (the role and database docs/deploy.md creates).
+mkdir -p "$T/pg/data" "$T/pg/sock" && chown -R postgres:postgres "$T/pg" && chmod 700 "$T/pg/data"
+echo "$DBPW" > "$T/pg/pw" && chown postgres "$T/pg/pw"
+runuser -u postgres -- "$PGBIN/initdb" -D "$PG_DATA" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
+    -E UTF8 --locale=C.UTF-8 --no-sync > "$T/pg/initdb.log" 2>&1
+runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$T/pg/server.log" -w -t 30 \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $T/pg/sock" start > /dev/null 2>&1
+check "PostgreSQL cluster started" test -f "$PG_DATA/postmaster.pid"
+runuser -u postgres -- psql -h "$T/pg/sock" -p "$PG_PORT" -U postgres -X -q -v ON_ERROR_STOP=1 \
+    -c "CREATE ROLE parley LOGIN PASSWORD '$DBPW'" -c "CREATE DATABASE parley OWNER parley" > "$T/pg/create.log" 2>&1
+check "database role and database created" test $? -eq 0
+
+# Migrations: by the installed parley-migrate, as parley-migrate.service runs it.
+migrate() { runuser -u parley -- env PARLEY_CONFIG="$CONF" "$P/bin/parley-migrate" 2>&1; }
+out=$(migrate); rc=$?
+check "installed parley-migrate applies the schema (as user parley)" bash -c "[ $rc = 0 ] && grep -q 'applied 001_schema' <<<'$out'"
+out=$(migrate); rc=$?
+check "parley-migrate again: up to date" bash -c "[ $rc = 0 ] && grep -q 'schema up to date' <<<'$out'"
+q() { psql "host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$DBPW" -X -q -tA -c "$1"; }
+q "INSERT INTO schema_migrations(version, name) VALUES (999, '999_future')" >/dev/null
+migrate >/dev/null; rc=$?
+check "parley-migrate refuses a newer schema (exit 3)" test "$rc" = 3
+q "DELETE FROM schema_migrations WHERE version = 999" >/dev/null
+
+# ws-daemon as parley, the way parley-wsd.service runs it.
+mkdir -p "$T/log"
+setpriv --reuid=parley --regid=parley --init-groups --inh-caps=-all \
+    env PARLEY_CONFIG="$CONF" "$P/lib/parley/parley-wsd" > "$T/log/ws-daemon.log" 2>&1 < /dev/null &
+WSD_PID=$!
+check "installed parley-wsd listens" wait_port "$WS_PORT" || tail -n 20 "$T/log/ws-daemon.log"
+
+# The existing site: basics only, its own page, then the installed snippet.
+# Modules: what Debian's lighttpd.conf loads plus the snippet's "depends".
+mkdir -p "$T/site/html/about" "$T/log/lighttpd" "$T/var/run/lighttpd" "$T/site/uploads"
+echo '<!doctype html><title>existing site</title><p>existing site home</p>' > "$T/site/html/index.html"
+echo '<!doctype html><title>about</title><p>existing site about page</p>' > "$T/site/html/about/index.html"
+chown www-data:www-data "$T/log/lighttpd" "$T/var/run/lighttpd" "$T/site/uploads"
+cat > "$T/site/lighttpd.conf" <<SITE
+server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect",
+                   "mod_setenv", "mod_fastcgi", "mod_proxy", "mod_rewrite" )
+server.document-root = "$T/site/html"
+server.bind          = "127.0.0.1"
+server.port          = $HTTP_PORT
+server.username      = "www-data"
+server.groupname     = "www-data"
+server.errorlog      = "$T/log/lighttpd/error.log"
+server.upload-dirs   = ( "$T/site/uploads" )
+index-file.names     = ( "index.html" )
+mimetype.assign      = ( ".html" => "text/html", ".js" => "text/javascript",
+                         ".css" => "text/css", ".svg" => "image/svg+xml" )
+include "$E/lighttpd/conf-available/50-parley.conf"
+SITE
+lighttpd_start() {
+    lighttpd -tt -f "$T/site/lighttpd.conf" > "$T/log/lighttpd-check.log" 2>&1 || return 1
+    lighttpd -D -f "$T/site/lighttpd.conf" >> "$T/log/lighttpd.out" 2>&1 < /dev/null &
+    LT_PID=$!
+    wait_port "$HTTP_PORT"
+}
+check "fresh lighttpd with the installed snippet starts (drops to www-data)" lighttpd_start ||
+    { cat "$T/log/lighttpd-check.log"; tail -n 20 "$T/log/lighttpd/error.log"; }
+
+body() { curl -s --max-time 5 "$@"; }
+hdrs() { curl -s --max-time 5 -o /dev/null -D - "$@"; }
+check "existing site page still served at /" bash -c "curl -s '$H/' | grep -q 'existing site home'"
+check "existing site page /about/ still served" bash -c "curl -s '$H/about/' | grep -q 'existing site about page'"
+check "existing site gets no Parley headers" bash -c "! curl -s -D - -o /dev/null '$H/' | grep -qi content-security-policy"
+check "Parley page at /chat/" bash -c "curl -s '$H/chat/' | grep -q 'data-testid=\"login-username\"'"
+check "Parley page route /chat/chats/7" bash -c "curl -s '$H/chat/chats/7' | grep -q 'data-testid=\"login-username\"'"
+check "/chat redirects to /chat/" bash -c "curl -s -D - -o /dev/null '$H/chat' | grep -qi '^location: .*/chat/'"
+check "Parley page has CSP and nosniff" bash -c "h=\$(curl -s -D - -o /dev/null '$H/chat/'); grep -qi \"content-security-policy: default-src 'self'\" <<<\"\$h\" && grep -qi 'x-content-type-options: nosniff' <<<\"\$h\""
+check "page asset /chat/js/app.js" bash -c "curl -s -D - -o /dev/null '$H/chat/js/app.js' | grep -qi '^content-type: text/javascript'"
+check "/api/health 200 through FastCGI" bash -c "curl -s '$H/api/health' | grep -q '\"status\":\"ok\"'"
+check "/api unknown route: 404 JSON" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code} %{content_type}' '$H/api/nope')\" = '404 application/json' ]"
+check "/api body over 64 KiB: 413 JSON from lighttpd" bash -c "head -c 70000 /dev/zero | curl -s -X POST -H 'Content-Type: application/json' --data-binary @- -w ' %{http_code} %{content_type}' '$H/api/auth/login' | tr -d '\\n' | grep -q 'payload_too_large.* 413 application/json'"
+
+echo "-- node tests/install/ws-check.js"
+node tests/install/ws-check.js "$H" > "$T/ws-check.out" 2>&1
+while read -r line; do
+    case "$line" in ok\ *) ok "${line#ok }" ;; FAIL\ *) bad "${line#FAIL }" ;; *) echo "     $line" ;; esac
+done < "$T/ws-check.out"
+
+# Who runs what.
+lt_user=$(ps -o user= -p "$LT_PID" | tr -d ' ')
+check "lighttpd runs as www-data (is $lt_user)" test "$lt_user" = www-data
+fcgi_pids=$(ps -o pid=,args= --ppid "$LT_PID" | awk '/parley-api\.fcgi/ {print $1}' | tr '\n' ' ')
+fcgi_users=$(for p in $fcgi_pids; do ps -o user= -p "$p"; done | sort -u | tr -d ' ' | tr '\n' ' ')
+check "2 FastCGI workers run as www-data (pids $fcgi_pids: $fcgi_users)" \
+    test "$(echo $fcgi_pids | wc -w) $fcgi_users" = "2 www-data "
+wsd_user=$(ps -o user= -p "$WSD_PID" | tr -d ' ')
+check "parley-wsd runs as parley (is $wsd_user)" test "$wsd_user" = parley
+
+# The other mount: the page at the root of the site.  Only the page's own
+# URLs are taken; the rest of the site stays.
+sed -i 's|^var.parley_page_prefix = .*|var.parley_page_prefix = ""|' "$E/parley/lighttpd-site.conf"
+stop_pid "$LT_PID"; LT_PID=""
+check "lighttpd restarts with the page at /" lighttpd_start
+check "page at / (root mount)" bash -c "curl -s '$H/' | grep -q 'data-testid=\"login-username\"'"
+check "page route /chats/3 (root mount)" bash -c "curl -s '$H/chats/3' | grep -q 'data-testid=\"login-username\"'"
+check "existing site /about/ still served (root mount)" bash -c "curl -s '$H/about/' | grep -q 'existing site about page'"
+check "/api/health (root mount)" bash -c "curl -s '$H/api/health' | grep -q '\"status\":\"ok\"'"
+
+# Upgrade in place, then uninstall.
+sum_before=$(md5sum "$CONF")
+make -s --no-print-directory "${INST[@]}" install > "$T/install2.log" 2>&1
+check "re-install over a live install keeps parley.conf" test "$sum_before" = "$(md5sum "$CONF")"
+stop_pid "$LT_PID"; LT_PID=""
+stop_pid "$WSD_PID"; WSD_PID=""
+make -s --no-print-directory "${INST[@]}" uninstall > "$T/uninstall.log" 2>&1
+check "make uninstall succeeds" test $? -eq 0
+left=$( (cd "$T" && find usr etc -type f 2>/dev/null) | sort | tr '\n' ' ')
+check "uninstall removed everything but the config (left: $left)" \
+    test "$left" = "etc/parley/lighttpd-site.conf etc/parley/parley.conf "
+check "uninstall kept the data (database still answers)" bash -c "[ \"\$(psql 'host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$DBPW' -X -tA -c 'SELECT count(*) > 0 FROM users')\" = t ]"
+
+if [ "$failed" -gt 0 ]; then
+    echo "-- logs"; tail -n 15 "$T/log/lighttpd/error.log" "$T/log/ws-daemon.log" 2>/dev/null
+fi
+teardown; trap - EXIT
+finish
