@@ -18,8 +18,7 @@
 # Everything is torn down at the end.  Ends "install: N passed, M failed".
 #   PARLEY_BUILD   build folder whose binaries are installed (default build)
 set -uo pipefail
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
+cd "$(dirname "$0")/../.." || exit 1
 BUILD=${PARLEY_BUILD:-build}
 START=$(date +%s)
 
@@ -149,6 +148,24 @@ if command -v systemd-analyze >/dev/null; then
     out=$(systemd-analyze verify "$P/lib/systemd/system/parley-wsd.service" "$P/lib/systemd/system/parley-migrate.service" 2>&1 |
           grep -v -e 'lighttpd.service' -e 'postgresql.service' -e 'Failed to .* bus' -e 'not running' -e '^$')
     if [ -z "$out" ]; then ok "systemd-analyze verify: both units clean"; else bad "systemd-analyze verify: $out"; fi
+fi
+
+# Debian's own lighttpd.conf (a copy) + `lighty-enable-mod parley` (a copy
+# pointed at that folder): the depends line enables the modules and the
+# whole thing checks clean.
+if [ -x /usr/sbin/lighty-enable-mod ] && [ -f /etc/lighttpd/lighttpd.conf ]; then
+    DL="$T/debian-lighttpd"
+    mkdir -p "$DL" && cp -a /etc/lighttpd/. "$DL/"
+    rm -f "$DL/conf-enabled/50-parley.conf"
+    cp "$E/lighttpd/conf-available/50-parley.conf" "$DL/conf-available/"
+    sed "s|^my \$confdir = .*|my \$confdir = \"$DL/\";|" /usr/sbin/lighty-enable-mod > "$T/lighty-enable-mod"
+    chmod 755 "$T/lighty-enable-mod"
+    sed -i "s|/etc/lighttpd/conf-enabled|$DL/conf-enabled|" "$DL/lighttpd.conf"
+    "$T/lighty-enable-mod" parley > "$T/lighty-enable-mod.out" 2>&1
+    check "lighty-enable-mod parley (Debian's config): enables it and its depends" \
+        bash -c "[ -L '$DL/conf-enabled/50-parley.conf' ] && for m in fastcgi proxy setenv rewrite; do ls '$DL'/conf-enabled/*-\$m.conf >/dev/null || exit 1; done"
+    out=$(lighttpd -tt -f "$DL/lighttpd.conf" 2>&1); rc=$?
+    check "Debian's lighttpd.conf with parley enabled checks clean${out:+: $out}" test "$rc" = 0 -a -z "$out"
 fi
 
 # The operator's part: ports (free ones here) and the database.
