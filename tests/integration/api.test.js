@@ -132,8 +132,9 @@ test('users search: prefix, case-insensitive, excludes self, at most 20, safe wi
   }
   const all = await api(S, 'GET', '/api/users?q=', { token: users[0].token });
   assert.ok(all.json.users.length <= 20);
-  // A query that decodes to invalid UTF-8: lighttpd refuses the URL itself.
-  assert.equal((await api(S, 'GET', '/api/users?q=%ff', { token: users[0].token })).status, 400);
+  // A query that decodes to invalid UTF-8: lighttpd refuses the URL itself,
+  // still with the JSON error shape.
+  assertError(await api(S, 'GET', '/api/users?q=%ff', { token: users[0].token }), 400);
 });
 
 test('direct chat: 201 new, 200 existing from either side; bad targets refused', async () => {
@@ -376,6 +377,22 @@ test('typing: 204 for members, 404 for others', async () => {
   assert.equal(r.status, 204);
   const o = await newUser(S);
   assertError(await api(S, 'POST', `/api/chats/${chat.id}/typing`, { token: o.token }), 404);
+});
+
+test('a POST without Content-Length gets a JSON 411, not an HTML page', async () => {
+  const net = require('node:net');
+  const raw = await new Promise((resolve, reject) => {
+    const sock = net.connect(S.ports.http, '127.0.0.1');
+    let buf = '';
+    sock.on('data', (d) => { buf += d; });
+    sock.on('end', () => resolve(buf));
+    sock.on('error', reject);
+    sock.write('POST /api/chats/1/typing HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+  });
+  assert.match(raw, /^HTTP\/1\.1 411 /);
+  assert.match(raw, /Content-Type: application\/json/i);
+  const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+  assert.equal(body.error.code, 'length_required');
 });
 
 test('unknown routes and methods are JSON 404/405', async () => {
