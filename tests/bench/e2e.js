@@ -87,7 +87,9 @@ async function phase(client, pairs, receivers, rate, kind, tag) {
       if (kind === 'post') pending.delete(`${tag}-${i}`);
     }));
   });
+  const tStart = mono() - r.secs * 1000;
   await Promise.race([Promise.all(done), sleep(15000)]);
+  const completedRate = ok / ((mono() - tStart) / 1000);
   if (kind === 'post') {
     // Frames may trail the responses: a frame not in within GRACE_MS after
     // the last response is counted as lost.
@@ -98,7 +100,7 @@ async function phase(client, pairs, receivers, rate, kind, tag) {
   for (const ws of receivers) ws.off('message', onFrame);
   const res = {
     kind, target_rate: rate, sent: r.sent, achieved_rate: round(r.sent / r.secs, 0), ok, errors, error_reasons: reasons,
-    retried: client.retries - retries0,
+    retried: client.retries - retries0, completed_rate: round(completedRate, 0),
     http: summary(http),
   };
   if (kind === 'post') { res.e2e = summary(e2e); res.lost = lateOrLost; }

@@ -102,7 +102,7 @@ if (results.e2e) {
     const p = r.post;
     const goal = r.rate >= 1000 ? 'p99 < 20 ms, 0 lost' : '0 lost';
     const ok = p.e2e.n > 0 && p.lost === 0 && p.errors === 0 && (r.rate < 1000 || p.e2e.p99_ms < 20);
-    add(`2 POST -> frame @ ${r.rate}/s`, `${lat(p.e2e)}, lost ${p.lost}/${p.ok}, ${p.errors} errors, ran at ${p.achieved_rate}/s`,
+    add(`2 POST -> frame @ ${r.rate}/s`, `${lat(p.e2e)}, lost ${p.lost}/${p.ok}, ${p.errors} errors, sent ${p.achieved_rate}/s${p.completed_rate !== undefined ? `, done ${p.completed_rate}/s` : ''}`,
       `GET /api/health ${lat(r.health.http)}`, goal, ok);
   }
 }

@@ -111,6 +111,7 @@ pgbench_run() {   # pgbench_run CONNS
 
 if has_step 1; then
     psql "$DBURL" -q -v ON_ERROR_STOP=1 -c "
+        SET client_min_messages = warning;
         DROP TABLE IF EXISTS bench_scratch;
         CREATE TABLE bench_scratch (
             id bigserial PRIMARY KEY, chat_id bigint NOT NULL, sender_id bigint NOT NULL,
