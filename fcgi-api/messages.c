@@ -232,12 +232,12 @@ void messages_post(struct app *app, struct req *req, struct resp *resp)
         reply_db_error(app, resp, st == DB_OK ? DB_FAILED : st);
         goto out;
     }
-    if (strcmp(status, "created") == 0) {
-        events_new_message(app, req->ids[0], seq, msg);
-        http_json(resp, 201, json_object_get(msg));
-    } else {
-        http_json(resp, 200, json_object_get(msg));   /* same client_id again */
-    }
+    /* A repeated client_id means the first answer was lost, and perhaps
+     * the event too (a worker killed between commit and PUSH): send it
+     * again; clients apply new_message by message id, so a repeat is
+     * harmless and a lost one is repaired. */
+    events_new_message(app, req->ids[0], seq, msg);
+    http_json(resp, strcmp(status, "created") == 0 ? 201 : 200, json_object_get(msg));
 out:
     json_object_put(msg);
     json_object_put(body);

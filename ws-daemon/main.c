@@ -23,13 +23,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 static volatile sig_atomic_t wsd_stop;
 static struct lws_context *volatile wsd_sig_ctx;
 
 static void wsd_on_signal(int sig);
 static void wsd_lws_log(int level, const char *line);
-static void wsd_raise_nofile(void);
+static rlim_t wsd_raise_nofile(void);
 static int wsd_signals(void);
 static void wsd_usage(FILE *f);
 
@@ -42,24 +43,45 @@ static void wsd_on_signal(int sig)
         lws_cancel_service(wsd_sig_ctx);
 }
 
-/* lws's own messages go through our log format and level. */
+/* lws's own messages go through our log format and level, at most
+ * WSD_LOG_BURST lines a second: a condition that repeats every loop turn
+ * (say, accept() failing) must not fill the disk.  Suppressed lines are
+ * counted in the next line that gets through. */
+#define WSD_LOG_BURST 20
+
 static void wsd_lws_log(int level, const char *line)
 {
+    static time_t window;
+    static unsigned long in_window, suppressed;
+    time_t now = time(NULL);
     size_t n = strlen(line);
     enum log_level l = level == LLL_ERR ? LOG_ERROR : level == LLL_WARN ? LOG_WARN : LOG_DEBUG;
 
+    if (now != window) {
+        window = now;
+        in_window = 0;
+    }
+    if (++in_window > WSD_LOG_BURST) {
+        suppressed++;
+        return;
+    }
+    if (suppressed) {
+        log_msg(LOG_WARN, "lws: (%lu repeated library messages suppressed)", suppressed);
+        suppressed = 0;
+    }
     while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         n--;
     log_msg(l, "lws: %.*s", (int)n, line);
 }
 
-/* Each WebSocket is a descriptor: use all the hard limit allows. */
-static void wsd_raise_nofile(void)
+/* Each WebSocket is a descriptor: use all the hard limit allows.  Returns
+ * the limit in force (0 if unknown). */
+static rlim_t wsd_raise_nofile(void)
 {
     struct rlimit rl;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
+        return 0;
     if (rl.rlim_cur != rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -67,6 +89,7 @@ static void wsd_raise_nofile(void)
                      (unsigned long long)rl.rlim_max);
     }
     log_info("open file limit %llu", (unsigned long long)rl.rlim_cur);
+    return rl.rlim_cur;
 }
 
 static int wsd_signals(void)
@@ -100,6 +123,7 @@ int main(int argc, char **argv)
     enum log_level level = LOG_INFO;
     char err[256];
     int rc = 1;
+    rlim_t nofile;
 
     memset(&w, 0, sizeof w);
     memset(&cfg, 0, sizeof cfg);
@@ -123,7 +147,7 @@ int main(int argc, char **argv)
     lws_set_log_level(level == LOG_DEBUG ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO
                                          : LLL_ERR | LLL_WARN,
                       wsd_lws_log);
-    wsd_raise_nofile();
+    nofile = wsd_raise_nofile();
     if (wsd_signals() != 0) {
         log_error("cannot install signal handlers");
         goto out;
@@ -158,6 +182,21 @@ int main(int argc, char **argv)
     /* Header tables exist only during handshakes; more of them lets a
      * reconnect storm upgrade in parallel. */
     info.max_http_header_pool = 64;
+    /* Leave descriptors for ZeroMQ (its own sockets, one per connected
+     * worker and tap), logs and the listener: lws stops accepting at this
+     * many rather than failing accept() with EMFILE on every loop turn. */
+    if (nofile > 256)
+        info.fd_limit_per_thread = (unsigned int)(nofile - 64);
+    else if (nofile > 48)
+        info.fd_limit_per_thread = (unsigned int)(nofile - 24);
+    else if (nofile > 0)
+        info.fd_limit_per_thread = (unsigned int)(nofile / 2);
+    /* Established sockets stop a little below that, so there are always
+     * descriptors left to accept a handshake and answer it 503. */
+    if (info.fd_limit_per_thread > 32)
+        w.max_conns = info.fd_limit_per_thread - 16;
+    else if (info.fd_limit_per_thread)
+        w.max_conns = info.fd_limit_per_thread / 2;
     w.ctx = lws_create_context(&info);
     if (!w.ctx) {
         log_error("cannot listen on %s:%ld", cfg.ws_iface, cfg.ws_port);

@@ -24,6 +24,7 @@ struct wsd {
     struct origin_list *origins;  /* ws_origins, parsed */
     struct metrics m;             /* counters for /metrics */
     size_t queue_bytes;           /* sum over all connection queues */
+    size_t max_conns;             /* WebSockets held at most (fd budget); 0 = no cap */
 };
 
 #endif

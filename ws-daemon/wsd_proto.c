@@ -369,6 +369,14 @@ static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi)
         else
             o = "";
     }
+    /* Past the descriptor budget, say so at once (the client backs off and
+     * retries) rather than leave the socket waiting in the accept queue. */
+    if (w->max_conns && registry_nconns(w->reg) >= w->max_conns) {
+        log_warn("upgrade refused: %zu connections, the most this daemon's open-file limit allows",
+                 registry_nconns(w->reg));
+        return wsd_http_refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+                               "{\"error\":{\"code\":\"server_full\",\"message\":\"too many connections; retry later\"}}");
+    }
     if (!origin_allowed(w->origins, o)) {
         log_warn("upgrade refused: origin '%.64s' not allowed", o);
         return wsd_http_refuse(wsi, HTTP_STATUS_FORBIDDEN,

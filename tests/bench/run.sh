@@ -84,7 +84,8 @@ timeout 300 node "$BENCH/seed.js" || die "seeding failed"
 measured() {
     local tag=$1 rc; shift
     node "$BENCH/cpu.js" snap "$BENCH_OUT/cpu0.json"
-    { TIMEFORMAT='%U %S'; time "$@"; } 2> "$BENCH_OUT/$tag.time"; rc=$?
+    # time's report goes to the .time file; CMD's own stderr stays on ours.
+    { TIMEFORMAT='%U %S'; time "$@" 2>&3; } 3>&2 2> "$BENCH_OUT/$tag.time"; rc=$?
     node "$BENCH/cpu.js" snap "$BENCH_OUT/cpu1.json"
     node "$BENCH/cpu.js" diff "$BENCH_OUT/cpu0.json" "$BENCH_OUT/cpu1.json" "$BENCH_OUT/cpu-$tag.json" "$BENCH_OUT/$tag.time"
     return $rc
