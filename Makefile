@@ -60,7 +60,7 @@ ifneq ($(wildcard $(TAP_SRC)),)
 BINS += $(TAP_BIN)
 endif
 
-.PHONY: all run stop deps test unit check-mem bench clean node-deps fuzz
+.PHONY: all run stop deps test check-mem bench clean node-deps
 all: $(BINS) $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -97,22 +97,19 @@ run: deps
 stop:
 	@scripts/parley-stack.sh stop
 
-unit: $(UNIT_BIN)
-	@tests/run-unit.sh $(BUILD)
-
 test: all
 	@PARLEY_BUILD=$(BUILD) tests/run.sh
 
 check-mem:
 	@$(MAKE) --no-print-directory SANITIZER=address,undefined OPT=-O1 all
-	@PARLEY_BUILD=build-san PARLEY_SANITIZED=1 tests/run.sh
+	@PARLEY_BUILD=build-san PARLEY_SANITIZED=1 PARLEY_SKIP_FUZZ=1 tests/run.sh
 	@tests/valgrind.sh build
 
 bench: all
 	@PARLEY_BUILD=$(BUILD) tests/bench/run.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

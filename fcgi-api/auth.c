@@ -113,6 +113,13 @@ static int auth_read_credentials(const struct req *req, struct resp *resp,
                        "username and password are required strings");
             return -1;
         }
+        /* A "\u0000" escape decodes to a NUL that would silently cut the
+         * value short in every C string use below: refuse it. */
+        if (memchr(u, '\0', un) || memchr(p, '\0', pn)) {
+            json_object_put(body);
+            http_error(resp, 400, "invalid_field", "username and password must not contain NUL");
+            return -1;
+        }
         if (un >= ulen || pn >= pwlen) {
             json_object_put(body);
             http_error(resp, 400, "invalid_field", "username or password is too long");

@@ -66,6 +66,8 @@ static long http_urldecode(const char *s, size_t n, char *out, size_t outlen)
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);
+            if (c == '\0')
+                return -1;      /* "%00" would cut the value short later */
             i += 2;
         }
         if (o + 1 >= outlen)

@@ -31,12 +31,12 @@ void users_search(struct app *app, struct req *req, struct resp *resp)
     enum db_status st;
     int found = http_form_get(req->query, strlen(req->query), "q", q, sizeof q);
 
+    if (found == 0)
+        q[0] = '\0';
     if (found < 0 || strlen(q) > 32 || !validate_utf8(q, strlen(q))) {
         http_error(resp, 400, "invalid_field", "q must be at most 32 characters of text");
         return;
     }
-    if (found == 0)
-        q[0] = '\0';
     params[0] = q;
     params[1] = render_id(id, req->user.sub);
     st = db_run(app->db, &st_search, params, &r);

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 BUILD=${PARLEY_BUILD:-build}
 export PARLEY_BUILD=$BUILD
 
+scripts/install-deps.sh --test >&2 || exit 1
 scripts/install-deps.sh --node >&2 || exit 1
 
 passed=0; failed=0
@@ -26,6 +27,21 @@ for t in "$BUILD"/tests/test_*; do
     echo "$(basename "$t"): $p passed, $f failed"
     passed=$((passed + p)); failed=$((failed + f))
 done
+
+echo "== fuzz regression inputs (corpus + every crash ever found)"
+if [ -z "${PARLEY_SKIP_FUZZ:-}" ]; then
+    out=$(make --no-print-directory fuzz-regress 2>&1); rc=$?
+    line=$(printf '%s\n' "$out" | grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+    if [ -n "$line" ]; then
+        printf '%s\n' "$out" | grep -E 'FAIL|crash' | head -n 20
+        echo "$line"
+        passed=$((passed + $(echo "$line" | awk '{print $2}')))
+        failed=$((failed + $(echo "$line" | awk '{print $4}')))
+    else
+        printf '%s\n' "$out" | tail -n 20; failed=$((failed + 1))
+    fi
+    [ "$rc" -ne 0 ] && [ -n "$line" ] && [ "$(echo "$line" | awk '{print $4}')" -eq 0 ] && failed=$((failed + 1))
+fi
 
 echo "== integration and browser tests"
 node tests/lib/suite.js; rc=$?

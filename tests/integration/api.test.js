@@ -78,6 +78,11 @@ test('login refuses bad credentials and bad bodies with the error shape', async 
   assertError(await api(S, 'POST', '/api/auth/login', { body: { username: 5, password: 'x' } }), 400);
   assertError(await api(S, 'POST', '/api/auth/login', { raw: 'hello', headers: { 'content-type': 'text/plain' } }), 415);
   assertError(await api(S, 'GET', '/api/auth/login'), 405, 'method_not_allowed');
+  // A NUL must not cut a name or password short ("alice\0evil" is not "alice").
+  assertError(await api(S, 'POST', '/api/auth/login', { raw: '{"username":"user1\\u0000x","password":"password123"}', headers: { 'content-type': 'application/json' } }), 400);
+  assertError(await api(S, 'POST', '/api/auth/login', { raw: '{"username":"user1","password":"password123\\u0000x"}', headers: { 'content-type': 'application/json' } }), 400);
+  assertError(await api(S, 'POST', '/api/auth/login', { raw: 'username=user1%00x&password=password123', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 400);
+  assertError(await api(S, 'POST', '/api/auth/login', { raw: 'username=user1&password=password123%00x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 400);
 });
 
 test('register creates a user (201, login shape); duplicates and bad names refused', async () => {
