@@ -69,7 +69,13 @@ async function main() {
     const text = fs.readFileSync(f, 'utf8');
     for (const sec of secrets) if (text.includes(sec)) { leaked++; console.log(`FAIL a secret appears in ${f}`); }
   }
-  if (leaked) failed += 1; else { passed += 1; console.log(`ok - no secret in ${logFiles.length} log files`); }
+  // Nor may an access token (the WebSocket's ?token=) reach the access log.
+  const access = path.join(logDir, 'access.log');
+  if (fs.existsSync(access) && /token=eyJ/.test(fs.readFileSync(access, 'utf8'))) {
+    leaked++;
+    console.log('FAIL an access token appears in access.log');
+  }
+  if (leaked) failed += 1; else { passed += 1; console.log(`ok - no secret or token in ${logFiles.length} log files`); }
   for (const f of fs.existsSync(logDir) ? fs.readdirSync(logDir) : []) {
     const text = fs.readFileSync(path.join(logDir, f), 'utf8');
     const m = text.match(/(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|==\d+== (Invalid|Conditional jump|Mismatched|Syscall param|Use of uninit)|==\d+== .*(definitely|indirectly) lost in)[^\n]*/);
