@@ -91,9 +91,10 @@ for (const n of [16, 64]) {
   if (c) results.cpu_ms_per_request[`pgbench-${n}`] = c;
 }
 results.others_pct = {};
+results.steps_cpu_ms = {};
 for (const tag of ['idle', 'e2e', 'fanout']) {
   const c = cpuFile(tag);
-  if (c && c.machine) results.others_pct[tag] = c.machine.others_pct;
+  if (c && c.machine) { results.others_pct[tag] = c.machine.others_pct; results.steps_cpu_ms[tag] = { ...c.cpu_ms, client: c.client_ms, others: c.machine.others_ms }; }
 }
 
 // Step 2
