@@ -156,7 +156,12 @@ test('drill 4a: PostgreSQL connection slots exhausted under load: 2xx or quick 5
     assert.equal(after.length, before.length, 'lighttpd runs as many workers as before');
     assert.ok(!after.includes(victim));
     for (const a of [...attempts, ...probes]) assert.ok(a.ms < 3000, `answered in ${a.ms} ms: ${JSON.stringify(a)}`);
-    for (const f of failures) assert.equal(f.kind, '503 database_unavailable', JSON.stringify(f));
+    // The victim is picked as idle, but under load it may already hold a
+    // request (and lighttpd one more queued on its socket): those get
+    // lighttpd's 500 JSON, as in drill 1.  Everything else must be a 503.
+    const killed = failures.filter((f) => f.kind === '500 internal_error');
+    assert.ok(killed.length <= 2, `${killed.length} requests failed with 500 for one killed worker`);
+    for (const f of failures.filter((x) => x.kind !== '500 internal_error')) assert.equal(f.kind, '503 database_unavailable', JSON.stringify(f));
     for (const p of probes.filter((x) => x.kind)) assert.equal(p.kind, '503 database_unavailable', JSON.stringify(p));
     assert.ok(pk['503 database_unavailable'] > 0, 'the respawned worker, with no database connection, answered 503');
 
