@@ -22,13 +22,8 @@
 
 static const struct db_stmt st_chats = {
     "chats_rows",
-    "SELECT c.id, c.kind, "
-    "       CASE WHEN c.kind = 'direct' THEN "
-    "         (SELECT u.username FROM chat_members o JOIN users u ON u.id = o.user_id "
-    "           WHERE o.chat_id = c.id AND o.user_id <> $1 ORDER BY o.user_id LIMIT 1) "
-    "       ELSE c.title END, "
-    "       parley_ts(c.updated_at), cm.last_read_message_id, "
-    "       parley_unread(c.id, $1, cm.last_read_message_id), "
+    "SELECT c.id, c.kind, c.title, "
+    "       parley_ts(c.updated_at), cm.last_read_message_id, cm.unread_count, "
     "       lm.id, lm.chat_id, lm.sender_id, lm.sender_username, lm.content, "
     "       lm.created_at, lm.edited_at, lm.deleted, lm.client_id, lm.seq "
     "  FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
@@ -69,15 +64,23 @@ static int chats_members_first(const PGresult *m, long long chat_id)
     return lo;
 }
 
-static json_object *chats_render(const PGresult *r, int row, const PGresult *m)
+/* A Chat as `viewer` sees it: a direct chat is titled with the other
+ * member's name, taken from the members rows already loaded. */
+static json_object *chats_render(const PGresult *r, int row, const PGresult *m,
+                                 long long viewer)
 {
     json_object *c = json_object_new_object();
     json_object *members = json_object_new_array();
     long long id = render_int64(r, row, 0);
     const char *title = render_str(r, row, 2);
+    int direct = strcmp(PQgetvalue(r, row, 1), "direct") == 0;
 
-    for (int i = chats_members_first(m, id); i < PQntuples(m) && render_int64(m, i, 0) == id; i++)
-        json_object_array_add(members, render_user(render_int64(m, i, 1), PQgetvalue(m, i, 2)));
+    for (int i = chats_members_first(m, id); i < PQntuples(m) && render_int64(m, i, 0) == id; i++) {
+        long long uid = render_int64(m, i, 1);
+        json_object_array_add(members, render_user(uid, PQgetvalue(m, i, 2)));
+        if (direct && uid != viewer && !title)
+            title = PQgetvalue(m, i, 2);
+    }
     jsonx_add(c, "id", json_object_new_int64(id));
     jsonx_add(c, "kind", json_object_new_string(PQgetvalue(r, row, 1)));
     jsonx_add(c, "title", title ? json_object_new_string(title) : NULL);
@@ -105,7 +108,7 @@ enum db_status chats_load(struct app *app, long long user_id, long long chat_id,
     if (st == DB_OK) {
         *out = json_object_new_array_ext(PQntuples(r));
         for (int i = 0; i < PQntuples(r); i++) {
-            json_object_array_add(*out, chats_render(r, i, m));
+            json_object_array_add(*out, chats_render(r, i, m, user_id));
             sum += render_int64(r, i, 5);
         }
         if (total)

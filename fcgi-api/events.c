@@ -19,8 +19,7 @@ static const struct db_stmt st_members = {
 
 static const struct db_stmt st_members_unread = {
     "events_members_unread",
-    "SELECT cm.user_id, parley_unread(cm.chat_id, cm.user_id, cm.last_read_message_id), "
-    "       parley_total_unread(cm.user_id) "
+    "SELECT cm.user_id, cm.unread_count, parley_total_unread(cm.user_id) "
     "  FROM chat_members cm WHERE cm.chat_id = $1", 1
 };
 

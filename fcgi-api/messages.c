@@ -55,7 +55,7 @@ static const struct db_stmt st_read = {
 };
 static const struct db_stmt st_unread = {
     "msg_unread",
-    "SELECT parley_unread($1, $2, last_read_message_id), parley_total_unread($2) "
+    "SELECT unread_count, parley_total_unread($2) "
     "  FROM chat_members WHERE chat_id = $1 AND user_id = $2", 2
 };
 

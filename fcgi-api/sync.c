@@ -37,7 +37,7 @@ static const struct db_stmt st_changes = {
 };
 static const struct db_stmt st_unreads = {
     "sync_unreads",
-    "SELECT cm.chat_id, parley_unread(cm.chat_id, $1, cm.last_read_message_id) "
+    "SELECT cm.chat_id, cm.unread_count "
     "  FROM chat_members cm WHERE cm.user_id = $1 ORDER BY cm.chat_id", 1
 };
 

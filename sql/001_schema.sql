@@ -41,6 +41,10 @@ CREATE TABLE chat_members (
     chat_id              bigint NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
     user_id              bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     last_read_message_id bigint NOT NULL DEFAULT 0,
+    -- Messages of others after the read marker, deleted ones excluded; kept
+    -- exact by the write functions below, inside their transactions, so
+    -- reading a badge or a total never counts messages.
+    unread_count         integer NOT NULL DEFAULT 0,
     joined_at            timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (chat_id, user_id)
 );
@@ -92,17 +96,18 @@ CREATE VIEW message_v AS
            (m.deleted_at IS NOT NULL) AS deleted, m.client_id, m.seq
       FROM messages m JOIN users u ON u.id = m.sender_id;
 
--- Unread messages of user u in chat c after marker r.
-CREATE FUNCTION parley_unread(c bigint, u bigint, r bigint) RETURNS bigint
+-- Unread messages of user u in chat c after marker r, counted: used only
+-- when a read marker moves (the result is stored in chat_members).
+CREATE FUNCTION parley_count_unread(c bigint, u bigint, r bigint) RETURNS bigint
 LANGUAGE sql STABLE AS $$
     SELECT count(*) FROM messages m
      WHERE m.chat_id = c AND m.id > r AND m.sender_id <> u AND m.deleted_at IS NULL
 $$;
 
+-- A user's unread messages over all chats.
 CREATE FUNCTION parley_total_unread(u bigint) RETURNS bigint
 LANGUAGE sql STABLE AS $$
-    SELECT coalesce(sum(parley_unread(cm.chat_id, u, cm.last_read_message_id)), 0)::bigint
-      FROM chat_members cm WHERE cm.user_id = u
+    SELECT coalesce(sum(cm.unread_count), 0)::bigint FROM chat_members cm WHERE cm.user_id = u
 $$;
 
 -- The highest seq below which every change is settled (see the header).
@@ -196,8 +201,12 @@ BEGIN
     INSERT INTO changes (seq, chat_id, kind, message_id, user_id)
     VALUES (s, p_chat, 'message_new', message_id, p_sender);
     UPDATE chats SET updated_at = now(), last_message_id = message_id WHERE id = p_chat;
-    UPDATE chat_members SET last_read_message_id = message_id
-     WHERE chat_id = p_chat AND user_id = p_sender;
+    -- One more unread for everyone else; the sender has read up to here.
+    UPDATE chat_members cm
+       SET unread_count = CASE WHEN cm.user_id = p_sender THEN 0 ELSE cm.unread_count + 1 END,
+           last_read_message_id = CASE WHEN cm.user_id = p_sender THEN message_id
+                                       ELSE cm.last_read_message_id END
+     WHERE cm.chat_id = p_chat;
     status := 'created';
     seq := s;
 END
@@ -234,6 +243,10 @@ BEGIN
     s := nextval('change_seq');
     IF p_content IS NULL THEN
         UPDATE messages SET content = NULL, deleted_at = now(), seq = s WHERE id = p_msg;
+        -- It no longer counts for those who had not read it.
+        UPDATE chat_members cm SET unread_count = cm.unread_count - 1
+         WHERE cm.chat_id = m.chat_id AND cm.user_id <> m.sender_id
+           AND cm.last_read_message_id < p_msg AND cm.unread_count > 0;
         INSERT INTO changes (seq, chat_id, kind, message_id, user_id)
         VALUES (s, m.chat_id, 'message_delete', p_msg, p_user);
     ELSE
@@ -280,7 +293,9 @@ BEGIN
     END IF;
     PERFORM pg_current_xact_id();
     s := nextval('change_seq');
-    UPDATE chat_members SET last_read_message_id = target
+    UPDATE chat_members
+       SET last_read_message_id = target,
+           unread_count = parley_count_unread(p_chat, p_user, target)
      WHERE chat_id = p_chat AND user_id = p_user;
     INSERT INTO changes (seq, chat_id, kind, message_id, user_id)
     VALUES (s, p_chat, 'read', target, p_user);
