@@ -408,3 +408,27 @@ test('unknown routes and methods are JSON 404/405', async () => {
   assertError(r, 405, 'method_not_allowed');
   assert.match(r.headers.get('allow'), /GET/);
 });
+
+test('stored unread counters equal a recount after concurrent posts, deletes and reads', async () => {
+  const { execFileSync } = require('node:child_process');
+  const users = [];
+  for (let i = 0; i < 4; i++) users.push(await newUser(S));
+  const g = (await api(S, 'POST', '/api/chats', { token: users[0].token, body: { title: 'count', member_ids: users.slice(1).map((u) => u.id) } })).json;
+  await Promise.all(users.map(async (u, k) => {
+    for (let i = 0; i < 15; i++) {
+      const m = await post(u, g.id, `u${k}-${i}`);
+      if (i % 4 === 0) await api(S, 'DELETE', `/api/messages/${m.json.id}`, { token: u.token });
+      if (i % 5 === 0) await api(S, 'POST', `/api/chats/${g.id}/read`, { token: users[(k + 1) % 4].token });
+    }
+  }));
+  const bad = execFileSync('psql', [S.dbUrl, '-X', '-tA', '-c',
+    `SELECT count(*) FROM chat_members WHERE chat_id = ${g.id}
+        AND unread_count <> parley_count_unread(chat_id, user_id, last_read_message_id)`], { encoding: 'utf8' }).trim();
+  assert.equal(bad, '0');
+  for (const u of users) {
+    const c = (await api(S, 'GET', `/api/chats/${g.id}`, { token: u.token })).json;
+    const h = (await api(S, 'GET', `/api/chats/${g.id}/messages?limit=200`, { token: u.token })).json.messages;
+    const expect = h.filter((m) => m.id > c.last_read_message_id && m.sender_id !== u.id && !m.deleted).length;
+    assert.equal(c.unread_count, expect, `${u.username}: badge ${c.unread_count}, recount ${expect}`);
+  }
+});
