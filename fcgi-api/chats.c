@@ -20,25 +20,33 @@
 
 #define CHATS_MAX_MEMBERS 5000
 
-static const struct db_stmt st_chats = {
-    "chats_rows",
-    "SELECT c.id, c.kind, c.title, "
-    "       parley_ts(c.updated_at), cm.last_read_message_id, cm.unread_count, "
-    "       lm.id, lm.chat_id, lm.sender_id, lm.sender_username, lm.content, "
-    "       lm.created_at, lm.edited_at, lm.deleted, lm.client_id, lm.seq "
-    "  FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
+/* The caller's chats (all, or one), and their members; each comes in two
+ * forms so that no statement needs an "any chat" OR that defeats its plan. */
+#define CHATS_SELECT                                                          \
+    "SELECT c.id, c.kind, c.title, "                                          \
+    "       parley_ts(c.updated_at), cm.last_read_message_id, cm.unread_count, " \
+    "       lm.id, lm.chat_id, lm.sender_id, lm.sender_username, lm.content, " \
+    "       lm.created_at, lm.edited_at, lm.deleted, lm.client_id, lm.seq "  \
+    "  FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "               \
     "  LEFT JOIN message_v lm ON lm.id = c.last_message_id "
-    " WHERE cm.user_id = $1 AND ($2::bigint = 0 OR c.id = $2) "
-    " ORDER BY c.updated_at DESC, c.id DESC", 2
-};
-
-static const struct db_stmt st_members = {
-    "chats_members",
-    "SELECT cm.chat_id, u.id, u.username "
-    "  FROM chat_members mine JOIN chat_members cm ON cm.chat_id = mine.chat_id "
+#define MEMBERS_SELECT                                                        \
+    "SELECT cm.chat_id, u.id, u.username "                                    \
+    "  FROM chat_members mine JOIN chat_members cm ON cm.chat_id = mine.chat_id " \
     "  JOIN users u ON u.id = cm.user_id "
-    " WHERE mine.user_id = $1 AND ($2::bigint = 0 OR mine.chat_id = $2) "
-    " ORDER BY cm.chat_id, u.id", 2
+
+static const struct db_stmt st_chats_all = {
+    "chats_rows_all",
+    CHATS_SELECT " WHERE cm.user_id = $1 ORDER BY c.updated_at DESC, c.id DESC", 1
+};
+static const struct db_stmt st_chats_one = {
+    "chats_rows_one", CHATS_SELECT " WHERE cm.user_id = $1 AND cm.chat_id = $2", 2
+};
+static const struct db_stmt st_members_all = {
+    "chats_members_all", MEMBERS_SELECT " WHERE mine.user_id = $1 ORDER BY cm.chat_id, u.id", 1
+};
+static const struct db_stmt st_members_one = {
+    "chats_members_one",
+    MEMBERS_SELECT " WHERE mine.user_id = $1 AND mine.chat_id = $2 ORDER BY cm.chat_id, u.id", 2
 };
 
 static const struct db_stmt st_direct = {
@@ -102,9 +110,9 @@ enum db_status chats_load(struct app *app, long long user_id, long long chat_id,
     long long sum = 0;
 
     *out = NULL;
-    st = db_run(app->db, &st_chats, params, &r);
+    st = db_run(app->db, chat_id ? &st_chats_one : &st_chats_all, params, &r);
     if (st == DB_OK)
-        st = db_run(app->db, &st_members, params, &m);
+        st = db_run(app->db, chat_id ? &st_members_one : &st_members_all, params, &m);
     if (st == DB_OK) {
         *out = json_object_new_array_ext(PQntuples(r));
         for (int i = 0; i < PQntuples(r); i++) {

@@ -64,7 +64,7 @@ void db_destroy(struct db **dbp)
 
 static int db_connect(struct db *db)
 {
-    char sql[64];
+    char sql[128];
     PGresult *r;
     long long now = db_now_ms();
 
@@ -82,8 +82,13 @@ static int db_connect(struct db *db)
         db->next_try_ms = now + DB_RETRY_MS;
         return -1;
     }
-    /* A stuck query must not hold a worker (and its request) forever. */
-    snprintf(sql, sizeof sql, "SET statement_timeout = %ld", db->timeout_ms);
+    /* A stuck query must not hold a worker (and its request) forever.
+     * Every statement here is a keyed lookup whose generic plan is as good
+     * as a custom one, so skip re-planning on each execution (it cost as
+     * much as running the chat-list query). */
+    snprintf(sql, sizeof sql,
+             "SET statement_timeout = %ld; SET plan_cache_mode = force_generic_plan",
+             db->timeout_ms);
     r = PQexec(db->conn, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         db_set_error(db, "set timeout", PQerrorMessage(db->conn));
