@@ -263,6 +263,12 @@ while read -r line; do
     case "$line" in ok\ *) ok "${line#ok }" ;; FAIL\ *) bad "${line#FAIL }" ;; *) echo "     $line" ;; esac
 done < "$T/ws-check.out"
 
+echo "-- node tests/install/page-check.js (headless Chromium, page under /chat)"
+node tests/install/page-check.js "$H" /chat > "$T/page-check.out" 2>&1
+while read -r line; do
+    case "$line" in ok\ *) ok "${line#ok }" ;; FAIL\ *) bad "${line#FAIL }" ;; *) echo "     $line" ;; esac
+done < "$T/page-check.out"
+
 # Who runs what.
 lt_user=$(ps -o user= -p "$LT_PID" | tr -d ' ')
 check "lighttpd runs as www-data (is $lt_user)" test "$lt_user" = www-data

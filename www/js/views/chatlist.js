@@ -3,6 +3,7 @@
 import { $, h, reconcile, setText } from '../dom.js';
 import { shortTime, fullTime, initial } from '../format.js';
 import { state, on, sortedChats } from '../store.js';
+import { pageUrl } from '../base.js';
 
 let openChatRoute = () => {};
 
@@ -23,7 +24,7 @@ export function previewText(chat) {
 }
 
 function createItem(chat) {
-  const link = h('a', { class: 'chat-link', href: `/chats/${chat.id}` },
+  const link = h('a', { class: 'chat-link', href: pageUrl(`/chats/${chat.id}`) },
     h('span', { class: 'avatar', 'aria-hidden': 'true' }),
     h('span', { class: 'chat-main' },
       h('span', { class: 'chat-row' },
