@@ -101,6 +101,7 @@ pg_start() {
     private_pg || return 0
     pg_init
     pg_running && return 0
+    port_free "$PG_PORT" PostgreSQL PARLEY_PG_PORT
     # Gentle on a small machine; fsync stays on: this is where the data lives.
     as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 30 \
         -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDIR/sock -c max_connections=200 -c shared_buffers=128MB" \
@@ -126,9 +127,18 @@ migrate() {
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null && ! grep -q '^State:.*Z' "/proc/$(cat "$1")/status" 2>/dev/null; }
 
+# Refuses to start on a port something else holds: waiting for "the port to
+# open" would otherwise mistake that program for ours.
+port_free() {   # port_free PORT NAME SETTING
+    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+        die "port $1 ($2) is already in use by another program; free it or set $3"
+    fi
+}
+
 wsd_start() {
     pid_alive "$VAR/run/wsd.pid" && return 0
     [ -x "$BUILD/bin/parley-wsd" ] || die "$BUILD/bin/parley-wsd not built (run: make)"
+    port_free "$WS_PORT" ws-daemon PARLEY_WS_PORT
     # shellcheck disable=SC2086
     PARLEY_CONFIG="$CONF" nohup ${PARLEY_WSD_WRAPPER:-} "$BUILD/bin/parley-wsd" \
         >> "$VAR/log/ws-daemon.log" 2>&1 < /dev/null &
@@ -169,6 +179,7 @@ lighttpd_env() {
 lighttpd_start() {
     pid_alive "$VAR/run/lighttpd.pid" && return 0
     [ -x "$BUILD/bin/parley-api.fcgi" ] || die "$BUILD/bin/parley-api.fcgi not built (run: make)"
+    port_free "$HTTP_PORT" lighttpd PARLEY_HTTP_PORT
     lighttpd_env
     lighttpd -tt -f "$ROOT/lighttpd.conf" || die "lighttpd.conf does not check"
     nohup lighttpd -D -f "$ROOT/lighttpd.conf" >> "$VAR/log/lighttpd.out" 2>&1 < /dev/null &
@@ -202,7 +213,8 @@ status() {
 }
 
 run() {
-    start
+    # A half-started stack (say, port 8080 taken) is stopped again.
+    ( start ) || { stop; exit 1; }
     trap 'echo; log "stopping"; stop; exit 0' INT TERM
     cat <<MSG
 
