@@ -9,6 +9,23 @@
 
 #include "app.h"
 
+#include <string.h>
+
+/* Zeroes req and resp and makes req a POST of body[0..len) with the given
+ * Content-Type, as main.c would after reading it. */
+static inline void fuzz_post_request(struct req *req, struct resp *resp,
+                                     const char *content_type, const char *body,
+                                     size_t len)
+{
+    memset(req, 0, sizeof *req);
+    memset(resp, 0, sizeof *resp);
+    req->method = "POST";
+    req->query = "";
+    req->content_type = content_type;
+    req->body = body;
+    req->body_len = len;
+}
+
 /* auth.c auth_read_credentials: JSON or form login body into user/pw. */
 int fuzz_auth_read_credentials(const struct req *req, struct resp *resp, char *user,
                                size_t ulen, char *pw, size_t pwlen);

@@ -43,13 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_get(body, size, "username", 1);
     fuzz_get(body, size, "password", 1);
 
-    memset(&req, 0, sizeof req);
-    memset(&resp, 0, sizeof resp);
-    req.method = "POST";
-    req.query = "";
-    req.content_type = "application/x-www-form-urlencoded";
-    req.body = body;
-    req.body_len = size;
+    fuzz_post_request(&req, &resp, "application/x-www-form-urlencoded", body, size);
     rc = fuzz_auth_read_credentials(&req, &resp, user, sizeof user, pw, sizeof pw);
     if (rc == 0) {
         FUZZ_CHECK(resp.body == NULL);

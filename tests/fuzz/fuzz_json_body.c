@@ -103,13 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(body);
         return 0;
     }
-    memset(&req, 0, sizeof req);
-    memset(&resp, 0, sizeof resp);
-    req.method = "POST";
-    req.query = "";
-    req.content_type = "application/json; charset=utf-8";
-    req.body = body;
-    req.body_len = size;
+    fuzz_post_request(&req, &resp, "application/json; charset=utf-8", body, size);
 
     fuzz_credentials(&req);
     obj = http_json_body(&req, &resp);
