@@ -14,7 +14,9 @@
 #   PARLEY_HTTP_PORT (8080), PARLEY_WS_PORT (8081), PARLEY_EVENTS_PORT (8082),
 #   PARLEY_TAP_PORT (8083), PARLEY_PG_PORT (55432), PARLEY_FCGI_PROCS (4),
 #   PARLEY_DATABASE_URL (use this PostgreSQL instead of a private cluster),
-#   PARLEY_SEED (1: create the demo users), PARLEY_WSD_WRAPPER (e.g. valgrind).
+#   PARLEY_SEED (1: create the demo users), PARLEY_WSD_WRAPPER (e.g. valgrind),
+#   PARLEY_HTTP_MAX_FDS (lighttpd's descriptors; default: the open-file
+#   hard limit, at most 1,000,000).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -169,11 +171,32 @@ wait_port() {   # wait_port PORT NAME
     die "$2 did not open port $1 (see $VAR/log/)"
 }
 
+# lighttpd's budget: each browser WebSocket holds two of its descriptors
+# (browser side, daemon side); 200 stay for listeners, logs and FastCGI.
+http_capacity() {
+    local hard
+    hard=$(ulimit -Hn)
+    [ "$hard" = unlimited ] && hard=1000000
+    HTTP_MAX_FDS=${PARLEY_HTTP_MAX_FDS:-$hard}
+    [ "$HTTP_MAX_FDS" -gt "$hard" ] && HTTP_MAX_FDS=$hard
+    [ "$HTTP_MAX_FDS" -ge 1024 ] || die "lighttpd needs at least 1024 descriptors (open-file limit: $hard)"
+    HTTP_MAX_CONNS=$(( (HTTP_MAX_FDS - 200) / 2 ))
+}
+
+ws_backends_conf() {
+    {
+        echo "# written by scripts/parley-stack.sh: the ws-daemons /ws is balanced over"
+        printf 'var.parley_ws_backends = ( ( "host" => "127.0.0.1", "port" => %s ) )\n' "$WS_PORT"
+    } > "$VAR/run/ws-backends.conf"
+}
+
 lighttpd_env() {
+    http_capacity
     export PARLEY_ROOT="$ROOT" PARLEY_VAR="$VAR" PARLEY_CONFIG="$CONF"
     export PARLEY_HTTP_BIND=${PARLEY_HTTP_BIND:-127.0.0.1} PARLEY_HTTP_PORT="$HTTP_PORT"
     export PARLEY_API_BIN="$BUILD/bin/parley-api.fcgi" PARLEY_FCGI_PROCS="$FCGI_PROCS"
-    export PARLEY_WS_HOST=127.0.0.1 PARLEY_WS_PORT="$WS_PORT"
+    export PARLEY_HTTP_MAX_FDS="$HTTP_MAX_FDS" PARLEY_HTTP_MAX_CONNS="$HTTP_MAX_CONNS"
+    ws_backends_conf
 }
 
 lighttpd_start() {
@@ -216,10 +239,13 @@ run() {
     # A half-started stack (say, port 8080 taken) is stopped again.
     ( start ) || { stop; exit 1; }
     trap 'echo; log "stopping"; stop; exit 0' INT TERM
+    http_capacity
     cat <<MSG
 
   Parley is running:  http://127.0.0.1:$HTTP_PORT
   (WebSocket ws://127.0.0.1:$WS_PORT/ws, logs in $VAR/log/)
+  Capacity: lighttpd holds $HTTP_MAX_CONNS browser WebSockets ($HTTP_MAX_FDS descriptors,
+  2 per browser); raise the open-file limit (ulimit -Hn) for more.
   Seeded users: user1 / password123, user2 / password123, admin / admin123
   Ctrl-C (or 'make stop' from another shell) stops everything.
 

@@ -179,7 +179,7 @@ zmq_events = tcp://127.0.0.1:$EV_PORT
 zmq_tap = tcp://127.0.0.1:$TAP_PORT
 ws_port = $WS_PORT
 CONF
-sed -i "s/^var.parley_ws_port = .*/var.parley_ws_port = $WS_PORT/; s/^var.parley_fcgi_procs = .*/var.parley_fcgi_procs = 2/" \
+sed -i "s/\"port\" => 8081/\"port\" => $WS_PORT/; s/^var.parley_fcgi_procs = .*/var.parley_fcgi_procs = 2/" \
     "$E/parley/lighttpd-site.conf"
 
 # A fresh PostgreSQL cluster (the role and database docs/deploy.md creates).
