@@ -19,7 +19,7 @@ PKGS    := json-c libpq libzmq libsodium libwebsockets
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS_API := $(shell pkg-config --libs json-c libpq libzmq libsodium 2>/dev/null) -lfcgi
 PKG_LIBS_WSD := $(shell pkg-config --libs json-c libzmq libsodium libwebsockets 2>/dev/null)
-PKG_LIBS_SHARED := $(shell pkg-config --libs json-c libsodium 2>/dev/null)
+PKG_LIBS_SHARED := $(shell pkg-config --libs json-c libzmq libsodium 2>/dev/null)
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wpointer-arith -Wformat=2 -Werror=format-security -Wno-format-nonliteral
@@ -42,6 +42,7 @@ SHARED_SRC := $(wildcard shared/*.c)
 API_SRC    := $(wildcard fcgi-api/*.c)
 WSD_SRC    := $(filter-out ws-daemon/tap.c,$(wildcard ws-daemon/*.c))
 TAP_SRC    := ws-daemon/tap.c
+FWD_SRC    := $(wildcard forwarder/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
@@ -50,9 +51,10 @@ SHARED_OBJ := $(call obj,$(SHARED_SRC))
 API_BIN  := $(BUILD)/bin/parley-api.fcgi
 WSD_BIN  := $(BUILD)/bin/parley-wsd
 TAP_BIN  := $(BUILD)/bin/parley-tap
+FWD_BIN  := $(BUILD)/bin/parley-forwarder
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-BINS := $(API_BIN)
+BINS := $(API_BIN) $(FWD_BIN)
 ifneq ($(WSD_SRC),)
 BINS += $(WSD_BIN)
 endif
@@ -79,6 +81,10 @@ $(WSD_BIN): $(call obj,$(WSD_SRC)) $(SHARED_OBJ)
 $(TAP_BIN): $(call obj,$(TAP_SRC)) $(SHARED_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_WSD)
+
+$(FWD_BIN): $(call obj,$(FWD_SRC)) $(SHARED_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_SHARED) -lpthread
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(SHARED_OBJ)
 	@mkdir -p $(dir $@)

@@ -179,7 +179,7 @@ int main(int argc, char **argv)
         return 1;
     }
     app.db = db_new(app.cfg.database_url, app.cfg.db_timeout_ms);
-    app.notify = notify_new(app.cfg.zmq_events, (int)app.cfg.zmq_sndhwm, err, sizeof err);
+    app.notify = notify_new(&app.cfg, err, sizeof err);
     if (!app.notify) {
         log_error("%s", err);
         return 1;

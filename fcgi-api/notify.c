@@ -1,10 +1,12 @@
-/* notify.c -- non-blocking event PUSH to ws-daemon (see notify.h). */
+/* notify.c -- non-blocking event PUSH into the bus (see notify.h). */
 #include "notify.h"
 
+#include "bus.h"
 #include "log.h"
 #include "xmem.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <zmq.h>
@@ -12,15 +14,19 @@
 struct notify {
     void *ctx;
     void *sock;
+    uint64_t pub;            /* this process's publisher id */
+    uint64_t seq;            /* last sequence number used (sent or dropped) */
     unsigned long dropped;
 };
 
-struct notify *notify_new(const char *endpoint, int sndhwm, char *err, size_t errlen)
+struct notify *notify_new(const struct pl_config *cfg, char *err, size_t errlen)
 {
     struct notify *n = xcalloc(1, sizeof *n);
     int linger = 200;    /* exit may take 0.2 s to flush, never hang */
-    int immediate = 0;   /* queue while the daemon restarts */
+    int immediate = 0;   /* queue while the forwarder restarts */
+    int sndhwm = (int)cfg->zmq_sndhwm;
 
+    n->pub = bus_new_publisher();
     n->ctx = zmq_ctx_new();
     if (!n->ctx)
         goto fail;
@@ -28,12 +34,16 @@ struct notify *notify_new(const char *endpoint, int sndhwm, char *err, size_t er
     if (!n->sock ||
         zmq_setsockopt(n->sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
         zmq_setsockopt(n->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(n->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate) != 0 ||
-        zmq_connect(n->sock, endpoint) != 0)
+        zmq_setsockopt(n->sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate) != 0)
+        goto fail;
+    if (bus_curve_client(n->sock, cfg, err, errlen) < 0)
+        goto fail_msg;
+    if (zmq_connect(n->sock, cfg->zmq_events) != 0)
         goto fail;
     return n;
 fail:
-    snprintf(err, errlen, "zmq PUSH to %s: %s", endpoint, zmq_strerror(errno));
+    snprintf(err, errlen, "zmq PUSH to %s: %s", cfg->zmq_events, zmq_strerror(errno));
+fail_msg:
     notify_destroy(&n);
     return NULL;
 }
@@ -53,12 +63,18 @@ void notify_destroy(struct notify **np)
 
 int notify_send(struct notify *n, const char *buf, size_t len)
 {
-    if (zmq_send(n->sock, buf, len, ZMQ_DONTWAIT) >= 0)
+    char hdr[BUS_HEADER_MAX];
+    size_t hlen = bus_header(hdr, BUS_KIND_EVENT, n->pub, ++n->seq);
+
+    /* Both frames or neither: the first is queued only when the socket can
+     * take a message, and libzmq queues the parts of a message atomically. */
+    if (zmq_send(n->sock, hdr, hlen, ZMQ_DONTWAIT | ZMQ_SNDMORE) >= 0 &&
+        zmq_send(n->sock, buf, len, ZMQ_DONTWAIT) >= 0)
         return 0;
     n->dropped++;
-    /* Log the first drop and then every 1000th, not every one. */
+    /* The sequence number is spent: the next envelope shows the gap. */
     if (n->dropped == 1 || n->dropped % 1000 == 0)
-        log_warn("event queue to ws-daemon full (%s): %lu events dropped so far",
+        log_warn("event queue to the bus full (%s): %lu events dropped so far",
                  zmq_strerror(errno), n->dropped);
     return -1;
 }

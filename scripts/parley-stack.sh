@@ -4,15 +4,20 @@
 # One script serves `make run`, the test suite and the benchmarks, so all
 # three start exactly the same processes.  Everything lives under one state
 # folder, $PARLEY_VAR (default: <tree>/var):
-#   parley.conf   config read by the API workers and ws-daemon (secret inside)
+#   parley.conf   config read by the API workers, ws-daemons and the
+#                 forwarder (secret and CURVE keys inside, mode 600)
+#   bus-keys.allow  CURVE public keys the forwarder admits
 #   pg/           private PostgreSQL cluster (unless PARLEY_DATABASE_URL is set)
-#   run/          pid files and sockets;  log/  every log
+#   run/          pid files and sockets;  run/bus/ (mode 0750) the forwarder's
+#                 ipc:// sockets;  log/  every log
 #
 # Commands: init | start | stop | run | status
-#           pg-start | pg-stop | wsd-start | wsd-stop | wsd-kill | lighttpd-restart
+#           pg-start | pg-stop | fwd-start | fwd-stop | fwd-kill
+#           wsd-start | wsd-stop | wsd-kill [N] | lighttpd-restart
 # Settings (environment): PARLEY_VAR, PARLEY_BUILD (build dir, default build),
-#   PARLEY_HTTP_PORT (8080), PARLEY_WS_PORT (8081), PARLEY_EVENTS_PORT (8082),
-#   PARLEY_TAP_PORT (8083), PARLEY_PG_PORT (55432), PARLEY_FCGI_PROCS (4),
+#   PARLEY_HTTP_PORT (8080), PARLEY_WS_PORT (8081; daemon i listens on
+#   PARLEY_WS_PORT + i - 1 unless PARLEY_WS_PORTS lists the ports),
+#   PARLEY_WS_DAEMONS (1), PARLEY_PG_PORT (55432), PARLEY_FCGI_PROCS (4),
 #   PARLEY_DATABASE_URL (use this PostgreSQL instead of a private cluster),
 #   PARLEY_SEED (1: create the demo users), PARLEY_WSD_WRAPPER (e.g. valgrind),
 #   PARLEY_HTTP_MAX_FDS (lighttpd's descriptors; default: the open-file
@@ -27,8 +32,16 @@ BUILD=${PARLEY_BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 HTTP_PORT=${PARLEY_HTTP_PORT:-8080}
 WS_PORT=${PARLEY_WS_PORT:-8081}
-EV_PORT=${PARLEY_EVENTS_PORT:-8082}
-TAP_PORT=${PARLEY_TAP_PORT:-8083}
+WS_DAEMONS=${PARLEY_WS_DAEMONS:-1}
+if [ -n "${PARLEY_WS_PORTS:-}" ]; then
+    read -r -a WS_PORTS <<< "${PARLEY_WS_PORTS//,/ }"
+    WS_DAEMONS=${#WS_PORTS[@]}
+else
+    WS_PORTS=()
+    for ((i = 0; i < WS_DAEMONS; i++)); do WS_PORTS+=($((WS_PORT + i))); done
+fi
+WS_PORT=${WS_PORTS[0]}
+BUS="$VAR/run/bus"
 PG_PORT=${PARLEY_PG_PORT:-55432}
 FCGI_PROCS=${PARLEY_FCGI_PROCS:-4}
 CONF="$VAR/parley.conf"
@@ -64,8 +77,6 @@ database_url = $dburl
 jwt_secret = $secret
 token_ttl = 86400
 allow_register = 1
-zmq_events = tcp://127.0.0.1:$EV_PORT
-zmq_tap = tcp://127.0.0.1:$TAP_PORT
 ws_iface = 127.0.0.1
 ws_port = $WS_PORT
 log_level = info
@@ -73,6 +84,37 @@ CONF
     echo "$dbpw" > "$VAR/pg.pw"
     umask 022
     log "wrote $CONF (new random JWT secret)"
+}
+
+# The event bus: the forwarder's sockets are ipc:// in run/bus (0750: only
+# this user's group can reach them), CURVE on top with new keys: one pair
+# for the forwarder, one for this host's API workers, daemons and tap.
+# Added to an older parley.conf too.
+write_bus_conf() {
+    grep -q '^zmq_fanout' "$CONF" && return 0
+    [ -x "$BUILD/bin/parley-forwarder" ] || die "$BUILD/bin/parley-forwarder not built (run: make)"
+    local fwd host
+    fwd=$("$BUILD/bin/parley-forwarder" --keygen)
+    host=$("$BUILD/bin/parley-forwarder" --keygen)
+    umask 077
+    sed -n 's/^public = //p' <<< "$host" > "$VAR/bus-keys.allow"
+    cat >> "$CONF" <<CONF
+# The event bus (docs/architecture.md): forwarder sockets, CURVE keys.
+zmq_events = ipc://$BUS/in
+zmq_fanout = ipc://$BUS/out
+zmq_tap = ipc://$BUS/tap
+forwarder_in = ipc://$BUS/in
+forwarder_out = ipc://$BUS/out
+forwarder_tap = ipc://$BUS/tap
+forwarder_curve_secret = $(sed -n 's/^secret = //p' <<< "$fwd")
+forwarder_allow = $VAR/bus-keys.allow
+forwarder_metrics = $VAR/run/forwarder.prom
+zmq_curve_server = $(sed -n 's/^public = //p' <<< "$fwd")
+zmq_curve_public = $(sed -n 's/^public = //p' <<< "$host")
+zmq_curve_secret = $(sed -n 's/^secret = //p' <<< "$host")
+CONF
+    umask 022
+    log "wrote the event bus settings and new CURVE keys to $CONF"
 }
 
 # A state folder made with PARLEY_DATABASE_URL remembers it: no private cluster.
@@ -137,15 +179,50 @@ port_free() {   # port_free PORT NAME SETTING
     fi
 }
 
-wsd_start() {
-    pid_alive "$VAR/run/wsd.pid" && return 0
+fwd_start() {
+    pid_alive "$VAR/run/forwarder.pid" && return 0
+    [ -x "$BUILD/bin/parley-forwarder" ] || die "$BUILD/bin/parley-forwarder not built (run: make)"
+    mkdir -p "$BUS" && chmod 0750 "$BUS"
+    rm -f "$BUS/in" "$BUS/out" "$BUS/tap"
+    PARLEY_CONFIG="$CONF" nohup "$BUILD/bin/parley-forwarder" \
+        >> "$VAR/log/forwarder.log" 2>&1 < /dev/null &
+    echo $! > "$VAR/run/forwarder.pid"
+    for _ in $(seq 200); do
+        [ -S "$BUS/in" ] && [ -S "$BUS/out" ] && [ -S "$BUS/tap" ] && return 0
+        pid_alive "$VAR/run/forwarder.pid" || break
+        sleep 0.05
+    done
+    tail -n 5 "$VAR/log/forwarder.log" >&2
+    die "the forwarder did not start (see $VAR/log/forwarder.log)"
+}
+
+# Daemon 1 keeps the names wsd.pid / ws-daemon.log; daemon i: wsd-i.*.
+wsd_pidfile() { if [ "$1" = 1 ]; then echo "$VAR/run/wsd.pid"; else echo "$VAR/run/wsd-$1.pid"; fi; }
+wsd_logfile() { if [ "$1" = 1 ]; then echo "$VAR/log/ws-daemon.log"; else echo "$VAR/log/ws-daemon-$1.log"; fi; }
+
+wsd_start_one() {   # wsd_start_one N
+    local n=$1 port=${WS_PORTS[$(($1 - 1))]} pidf
+    pidf=$(wsd_pidfile "$n")
+    pid_alive "$pidf" && return 0
     [ -x "$BUILD/bin/parley-wsd" ] || die "$BUILD/bin/parley-wsd not built (run: make)"
-    port_free "$WS_PORT" ws-daemon PARLEY_WS_PORT
+    port_free "$port" "ws-daemon $n" PARLEY_WS_PORT
     # shellcheck disable=SC2086
-    PARLEY_CONFIG="$CONF" nohup ${PARLEY_WSD_WRAPPER:-} "$BUILD/bin/parley-wsd" \
-        >> "$VAR/log/ws-daemon.log" 2>&1 < /dev/null &
-    echo $! > "$VAR/run/wsd.pid"
-    wait_port "$WS_PORT" ws-daemon
+    PARLEY_CONFIG="$CONF" PARLEY_WS_PORT="$port" nohup ${PARLEY_WSD_WRAPPER:-} "$BUILD/bin/parley-wsd" \
+        >> "$(wsd_logfile "$n")" 2>&1 < /dev/null &
+    echo $! > "$pidf"
+    wait_port "$port" "ws-daemon $n"
+}
+
+wsd_start() {
+    for ((i = 1; i <= WS_DAEMONS; i++)); do wsd_start_one "$i"; done
+}
+
+wsd_stop_all() {   # wsd_stop_all SIGNAL
+    local f
+    for f in "$VAR"/run/wsd.pid "$VAR"/run/wsd-*.pid; do
+        [ -f "$f" ] && stop_pidfile "$f" "$1"
+    done
+    return 0
 }
 
 stop_pidfile() {   # stop_pidfile FILE SIGNAL
@@ -186,7 +263,13 @@ http_capacity() {
 ws_backends_conf() {
     {
         echo "# written by scripts/parley-stack.sh: the ws-daemons /ws is balanced over"
-        printf 'var.parley_ws_backends = ( ( "host" => "127.0.0.1", "port" => %s ) )\n' "$WS_PORT"
+        printf 'var.parley_ws_backends = ( '
+        local sep="" p
+        for p in "${WS_PORTS[@]}"; do
+            printf '%s( "host" => "127.0.0.1", "port" => %s )' "$sep" "$p"
+            sep=", "
+        done
+        printf ' )\n'
     } > "$VAR/run/ws-backends.conf"
 }
 
@@ -213,25 +296,31 @@ lighttpd_start() {
 init() {
     mkdir -p "$VAR/log" "$VAR/run"
     write_conf
+    write_bus_conf
     pg_start
     migrate
 }
 
 start() {
     init
+    fwd_start
     wsd_start
     lighttpd_start
 }
 
 stop() {
     stop_pidfile "$VAR/run/lighttpd.pid" TERM
-    stop_pidfile "$VAR/run/wsd.pid" TERM
+    wsd_stop_all TERM
+    stop_pidfile "$VAR/run/forwarder.pid" TERM
     pg_stop
 }
 
 status() {
     pid_alive "$VAR/run/lighttpd.pid" && echo "lighttpd: running" || echo "lighttpd: stopped"
-    pid_alive "$VAR/run/wsd.pid" && echo "ws-daemon: running" || echo "ws-daemon: stopped"
+    pid_alive "$VAR/run/forwarder.pid" && echo "forwarder: running" || echo "forwarder: stopped"
+    for ((i = 1; i <= WS_DAEMONS; i++)); do
+        pid_alive "$(wsd_pidfile "$i")" && echo "ws-daemon $i: running" || echo "ws-daemon $i: stopped"
+    done
     if private_pg; then pg_running && echo "postgresql: running" || echo "postgresql: stopped"; fi
 }
 
@@ -243,7 +332,7 @@ run() {
     cat <<MSG
 
   Parley is running:  http://127.0.0.1:$HTTP_PORT
-  (WebSocket ws://127.0.0.1:$WS_PORT/ws, logs in $VAR/log/)
+  ($WS_DAEMONS ws-daemon(s) on port(s) ${WS_PORTS[*]} behind /ws; logs in $VAR/log/)
   Capacity: lighttpd holds $HTTP_MAX_CONNS browser WebSockets ($HTTP_MAX_FDS descriptors,
   2 per browser); raise the open-file limit (ulimit -Hn) for more.
   Seeded users: user1 / password123, user2 / password123, admin / admin123
@@ -264,9 +353,12 @@ case "$cmd" in
     status) status ;;
     pg-start) pg_start ;;
     pg-stop) pg_stop ;;
+    fwd-start) fwd_start ;;
+    fwd-stop) stop_pidfile "$VAR/run/forwarder.pid" TERM ;;
+    fwd-kill) stop_pidfile "$VAR/run/forwarder.pid" KILL ;;
     wsd-start) wsd_start ;;
-    wsd-stop) stop_pidfile "$VAR/run/wsd.pid" TERM ;;
-    wsd-kill) stop_pidfile "$VAR/run/wsd.pid" KILL ;;
+    wsd-stop) wsd_stop_all TERM ;;
+    wsd-kill) if [ -n "${2:-}" ]; then stop_pidfile "$(wsd_pidfile "$2")" KILL; else wsd_stop_all KILL; fi ;;
     lighttpd-restart) stop_pidfile "$VAR/run/lighttpd.pid" TERM; lighttpd_start ;;
     *) die "unknown command $cmd" ;;
 esac

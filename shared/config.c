@@ -47,6 +47,16 @@ static const struct cfg_key cfg_keys[] = {
     NUM(login_user_max, "5", 1, 1000000),
     NUM(login_addr_max, "100", 1, 1000000),
     NUM(login_window_secs, "900", 1, 86400),
+    STR(zmq_fanout, "", 0),
+    STR(zmq_curve_server, "", 0),
+    STR(zmq_curve_public, "", 0),
+    STR(zmq_curve_secret, "", 0),
+    STR(forwarder_in, "ipc:///run/parley/bus/in", 1),
+    STR(forwarder_out, "ipc:///run/parley/bus/out", 1),
+    STR(forwarder_tap, "ipc:///run/parley/bus/tap", 1),
+    STR(forwarder_curve_secret, "", 0),
+    STR(forwarder_allow, "", 0),
+    STR(forwarder_metrics, "", 0),
 };
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 

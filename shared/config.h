@@ -30,6 +30,18 @@ struct pl_config {
     long login_user_max;   /* failed logins per username per window */
     long login_addr_max;   /* failed logins per client address per window */
     long login_window_secs;
+    /* The event bus (docs/architecture.md, docs/config.md). */
+    char *zmq_fanout;      /* forwarder PUB a ws-daemon SUBscribes to;
+                              "" = standalone daemon, PULL bound on zmq_events */
+    char *zmq_curve_server;  /* forwarder's CURVE public key; "" = no CURVE */
+    char *zmq_curve_public;  /* this host's CURVE key pair (Z85) */
+    char *zmq_curve_secret;
+    char *forwarder_in;    /* forwarder binds, comma-separated: PULL ... */
+    char *forwarder_out;   /* ... PUB to the daemons ... */
+    char *forwarder_tap;   /* ... and the capture PUB (whole-cluster tap) */
+    char *forwarder_curve_secret;  /* "" = plain (ipc:// only) */
+    char *forwarder_allow; /* file of allowed client public keys */
+    char *forwarder_metrics;  /* Prometheus text file, "" = none */
 };
 
 /* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or

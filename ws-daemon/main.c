@@ -156,7 +156,7 @@ int main(int argc, char **argv)
     w.cfg = &cfg;
     w.reg = registry_new();
     w.origins = origin_list_new(cfg.ws_origins);
-    w.zb = zmq_bridge_new(&w, cfg.zmq_events, cfg.zmq_tap, err, sizeof err);
+    w.zb = zmq_bridge_new(&w, err, sizeof err);
     if (!w.zb) {
         log_error("%s", err);
         goto out;
@@ -207,9 +207,14 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto out;
     }
-    log_info("listening on ws://%s:%ld/ws; events %s; tap %s; queue cap %ld bytes; "
+    if (cfg.zmq_fanout[0])
+        log_info("events from the forwarder at %s (%s); notes to %s", cfg.zmq_fanout,
+                 cfg.zmq_curve_server[0] ? "CURVE" : "plain", cfg.zmq_events);
+    else
+        log_info("standalone: events on %s; tap %s", cfg.zmq_events, cfg.zmq_tap);
+    log_info("listening on ws://%s:%ld/ws; queue cap %ld bytes; "
              "ping %lds; origins %s",
-             cfg.ws_iface, cfg.ws_port, cfg.zmq_events, cfg.zmq_tap, cfg.ws_queue_max,
+             cfg.ws_iface, cfg.ws_port, cfg.ws_queue_max,
              cfg.ws_ping_secs, origin_list_count(w.origins) ? cfg.ws_origins : "any");
 
     while (!wsd_stop && lws_service(w.ctx, 0) >= 0)

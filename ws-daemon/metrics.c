@@ -37,6 +37,10 @@ int metrics_render(const struct metrics *m, const struct metrics_gauges *g,
         { "parley_ws_auth_failures_total", "counter",
           "Upgrades closed with 4001 for a missing, bad or expired token.",
           m->auth_failures },
+        { "parley_bus_gaps_total", "counter",
+          "Envelopes known missed: sequence gaps from a publisher.", m->bus_gaps },
+        { "parley_resyncs_total", "counter",
+          "Times every client was told to resync (possible missed events).", m->resyncs },
     };
     size_t off = 0;
 

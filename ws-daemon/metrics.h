@@ -16,6 +16,8 @@ struct metrics {
     uint64_t frames_dropped;  /* frames discarded for slow or closing sockets */
     uint64_t slow_closes;     /* connections closed 1008 slow consumer */
     uint64_t auth_failures;   /* upgrades closed 4001 */
+    uint64_t bus_gaps;        /* sequence gaps seen on the bus */
+    uint64_t resyncs;         /* resync broadcasts to all clients */
 };
 
 struct metrics_gauges {

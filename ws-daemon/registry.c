@@ -187,3 +187,14 @@ size_t registry_nusers(const struct registry *r)
 {
     return r->nusers;
 }
+
+void registry_each(const struct registry *r,
+                   void (*fn)(struct registry_conn *c, void *arg), void *arg)
+{
+    size_t n = (size_t)1 << r->bits;
+
+    for (size_t i = 0; i < n; i++)
+        for (struct registry_user *u = r->buckets[i]; u; u = u->hnext)
+            for (struct registry_conn *c = u->head; c; c = c->next)
+                fn(c, arg);
+}

@@ -48,6 +48,11 @@ long long registry_conn_user(const struct registry_conn *c);
 /* Connections held by one user (0 if none). */
 size_t registry_user_conns(const struct registry *r, long long user_id);
 
+/* Calls fn(c, arg) for every registered connection.  fn must not add or
+ * remove connections. */
+void registry_each(const struct registry *r,
+                   void (*fn)(struct registry_conn *c, void *arg), void *arg);
+
 /* Totals over the whole table. */
 size_t registry_nconns(const struct registry *r);
 size_t registry_nusers(const struct registry *r);

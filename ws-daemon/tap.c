@@ -1,16 +1,21 @@
-/* tap.c -- parley-tap: watch (or inject) the events ws-daemon handles.
+/* tap.c -- parley-tap: watch (or inject) the events of the bus.
  *
- * Watch mode subscribes to the daemon's PUB tap (zmq_tap) and prints one
+ * Watch mode subscribes to the tap (zmq_tap: the forwarder's capture
+ * socket, which sees the whole cluster, or a standalone daemon's PUB) and
+ * prints one
  * JSON line per message on stdout, flushed at once so it can be piped or
  * read by tests; --type and --user filter, --count and --timeout bound the
  * run.  Send mode (--send FILE|-) is the operator's "inject a test event":
- * it PUSHes each input line as one envelope to the daemon's intake
- * (zmq_events), exactly as a FastCGI worker would.
+ * it PUSHes each input line as one envelope into the bus (zmq_events),
+ * exactly as a FastCGI worker would: with a bus header (shared/bus.h) and,
+ * when the config names a forwarder key, over CURVE with this host's key.
+ * Watch mode prints the body of each message, never the header.
  *
  * It is a debugging tool on purpose kept apart from the daemon: the tap
  * socket drops messages for a subscriber that lags, so a stopped or slow
  * tap never slows delivery.  Like any ZeroMQ subscriber it misses what was
  * published before its subscription reached the daemon (the "slow joiner"). */
+#include "bus.h"
 #include "config.h"
 #include "jsonx.h"
 
@@ -44,8 +49,10 @@ static int tap_parse_args(int argc, char **argv, struct tap_opts *o);
 static int tap_matches(const struct tap_opts *o, const char *data, size_t len);
 static void tap_print(const char *data, size_t len);
 static double tap_now(void);
-static int tap_watch(void *zctx, const struct tap_opts *o, const char *ep);
-static int tap_send(void *zctx, const struct tap_opts *o, const char *ep);
+static int tap_watch(void *zctx, const struct tap_opts *o, const struct pl_config *cfg,
+                     const char *ep);
+static int tap_send(void *zctx, const struct tap_opts *o, const struct pl_config *cfg,
+                    const char *ep);
 
 static void tap_on_signal(int sig)
 {
@@ -58,7 +65,7 @@ static void tap_usage(FILE *f)
     fprintf(f,
             "usage: parley-tap [--endpoint E] [--type T] [--user N] [--count N] [--timeout S]\n"
             "       parley-tap --send FILE|- [--endpoint E]\n"
-            "  Watch: print every event ws-daemon handles as one JSON line\n"
+            "  Watch: print every event of the bus as one JSON line\n"
             "         (default endpoint: zmq_tap from the config).\n"
             "  --type T    only envelopes/notes whose \"type\" is T (e.g. new_message)\n"
             "  --user N    only those naming user N (user_id or recipients[].user_id)\n"
@@ -178,13 +185,19 @@ static double tap_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int tap_watch(void *zctx, const struct tap_opts *o, const char *ep)
+static int tap_watch(void *zctx, const struct tap_opts *o, const struct pl_config *cfg,
+                     const char *ep)
 {
     void *sub = zmq_socket(zctx, ZMQ_SUB);
     double deadline = o->timeout > 0 ? tap_now() + o->timeout : 0;
     long printed = 0;
     int linger = 0, rc = 1;
+    char err[160];
 
+    if (sub && bus_curve_client(sub, cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "parley-tap: %s\n", err);
+        goto out;
+    }
     if (!sub || zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0) != 0 || zmq_connect(sub, ep) != 0) {
         fprintf(stderr, "parley-tap: cannot subscribe to %s: %s\n", ep, zmq_strerror(errno));
@@ -216,6 +229,17 @@ static int tap_watch(void *zctx, const struct tap_opts *o, const char *ep)
             zmq_msg_close(&msg);
             continue;
         }
+        /* A bus message is [header, body]: keep the last frame. */
+        for (;;) {
+            int more = 0;
+            size_t sz = sizeof more;
+            if (zmq_getsockopt(sub, ZMQ_RCVMORE, &more, &sz) != 0 || !more)
+                break;
+            zmq_msg_close(&msg);
+            zmq_msg_init(&msg);
+            if (zmq_msg_recv(&msg, sub, 0) < 0)
+                break;
+        }
         if (tap_matches(o, zmq_msg_data(&msg), zmq_msg_size(&msg))) {
             tap_print(zmq_msg_data(&msg), zmq_msg_size(&msg));
             printed++;
@@ -231,7 +255,8 @@ out:
     return rc;
 }
 
-static int tap_send(void *zctx, const struct tap_opts *o, const char *ep)
+static int tap_send(void *zctx, const struct tap_opts *o, const struct pl_config *cfg,
+                    const char *ep)
 {
     FILE *in = strcmp(o->send, "-") == 0 ? stdin : fopen(o->send, "r");
     void *push = zmq_socket(zctx, ZMQ_PUSH);
@@ -240,7 +265,13 @@ static int tap_send(void *zctx, const struct tap_opts *o, const char *ep)
     size_t cap = 0;
     ssize_t n;
     long sent = 0;
+    uint64_t pub = bus_new_publisher(), seq = 0;
+    char hdr[BUS_HEADER_MAX], err[160];
 
+    if (push && bus_curve_client(push, cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "parley-tap: %s\n", err);
+        goto out;
+    }
     if (!in) {
         fprintf(stderr, "parley-tap: cannot open %s: %s\n", o->send, strerror(errno));
         goto out;
@@ -258,7 +289,9 @@ static int tap_send(void *zctx, const struct tap_opts *o, const char *ep)
             line[--n] = '\0';
         if (n == 0)
             continue;
-        if (zmq_send(push, line, (size_t)n, 0) < 0) {
+        size_t hlen = bus_header(hdr, BUS_KIND_EVENT, pub, ++seq);
+        if (zmq_send(push, hdr, hlen, ZMQ_SNDMORE) < 0 ||
+            zmq_send(push, line, (size_t)n, 0) < 0) {
             fprintf(stderr, "parley-tap: send to %s failed after %ld events: %s\n", ep,
                     sent, zmq_strerror(errno));
             goto out;
@@ -316,7 +349,7 @@ int main(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    rc = o.send ? tap_send(zctx, &o, ep) : tap_watch(zctx, &o, ep);
+    rc = o.send ? tap_send(zctx, &o, &cfg, ep) : tap_watch(zctx, &o, &cfg, ep);
 out:
     if (zctx)
         while (zmq_ctx_term(zctx) != 0 && errno == EINTR)

@@ -187,6 +187,25 @@ void wsd_proto_deliver(struct wsd *w, const struct event_env *env)
     outq_frame_unref(&shared);
 }
 
+struct wsd_bcast {
+    struct wsd *w;
+    struct outq_frame *f;
+};
+
+static void wsd_bcast_one(struct registry_conn *rc, void *arg)
+{
+    struct wsd_bcast *b = arg;
+    wsd_queue(b->w, lws_container_of(rc, struct wsd_conn, reg), b->f);
+}
+
+void wsd_proto_broadcast(struct wsd *w, const char *data, size_t len)
+{
+    struct wsd_bcast b = { w, outq_frame_text(data, len, LWS_PRE) };
+
+    registry_each(w->reg, wsd_bcast_one, &b);
+    outq_frame_unref(&b.f);
+}
+
 static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c)
 {
     char tok[JWT_MAX_LEN + 16], shown[9], buf[192];

@@ -30,4 +30,8 @@ extern const struct lws_protocols wsd_proto_protocol;
  * scheduled for a 1008 close instead. */
 void wsd_proto_deliver(struct wsd *w, const struct event_env *env);
 
+/* Queues the text frame data[0..len) for every authenticated connection
+ * (e.g. a resync notice).  Service thread only. */
+void wsd_proto_broadcast(struct wsd *w, const char *data, size_t len);
+
 #endif

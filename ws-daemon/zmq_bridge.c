@@ -1,4 +1,5 @@
-/* zmq_bridge.c -- PULL intake in the lws loop, PUB tap (see zmq_bridge.h).
+/* zmq_bridge.c -- event intake in the lws loop, notes, resync (see
+ * zmq_bridge.h).
  *
  * Why ZMQ_FD adoption rather than a receive thread: delivery must touch
  * lws state (queues, lws_callback_on_writable), which only the service
@@ -14,16 +15,27 @@
  * timer (the descriptor would not signal again for what is already queued).
  *
  * The dup() matters: lws closes adopted descriptors in lws_context_destroy,
- * and libzmq aborts if its own descriptor is closed under it (STACK.md 4). */
+ * and libzmq aborts if its own descriptor is closed under it.
+ *
+ * Missed events: pub-sub loses messages while a subscriber (re)connects or
+ * lags past its high-water mark, and says nothing.  So the bridge watches
+ * for both -- the SUB socket's monitor reports every (re)connection to the
+ * forwarder, and each publisher's sequence numbers show any envelope lost
+ * on the way -- and then tells every client {"type":"resync"} (at most
+ * once per ZB_RESYNC_MIN_US); the page catches up from the database. */
 #include "zmq_bridge.h"
 
+#include "bus.h"
 #include "event.h"
 #include "jsonx.h"
 #include "log.h"
+#include "registry.h"
 #include "wsd_proto.h"
 #include "xmem.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,25 +45,54 @@
 #define ZB_DRAIN_BUDGET 64
 #define ZB_TAP_SNDHWM 200        /* messages per subscriber before drops */
 /* Messages libzmq may hold for us before it stops reading the senders'
- * sockets; past it, events wait in the workers' PUSH queues.  Bounds the
- * daemon's intake memory (at most this many envelopes of EVENT_MAX_BYTES). */
+ * sockets (standalone PULL); past it, events wait in the workers' PUSH
+ * queues.  Bounds the daemon's intake memory. */
 #define ZB_INTAKE_RCVHWM 100
+/* From the forwarder a PUB drops past the mark instead of waiting, and we
+ * would resync: leave room for bursts. */
+#define ZB_SUB_RCVHWM 10000
+#define ZB_NOTES_SNDHWM 1000
+#define ZB_TICK_US (200 * LWS_US_PER_MS)
+#define ZB_RESYNC_MIN_US (1000 * LWS_US_PER_MS)
+#define ZB_HEARTBEAT_MS 2000     /* a silent forwarder is dead after 3 of these */
+#define ZB_MAX_PUBS 256          /* publishers whose sequence we follow */
+#define ZB_MONITOR_EP "inproc://parley-wsd-bus-monitor"
+
+struct zb_pub {
+    uint64_t id;
+    uint64_t seq;                /* last seen */
+    uint64_t used;               /* tick of last use, for eviction */
+};
 
 struct zmq_bridge {
     struct wsd *w;
     void *zctx;
-    void *pull;                  /* intake, bound on zmq_events */
-    void *pub;                   /* tap, bound on zmq_tap */
+    void *in;                    /* PULL (standalone) or SUB (forwarder) */
+    void *notes;                 /* PUB tap (standalone) or PUSH into the bus */
+    void *mon;                   /* PAIR: the SUB's connect/disconnect events */
+    int fanout;                  /* 1: subscribed to a forwarder */
     struct lws_context *lctx;
-    struct lws *raw;             /* adopted dup of the PULL's ZMQ_FD */
+    struct lws *raw;             /* adopted dup of the intake's ZMQ_FD */
     lws_sorted_usec_list_t sul;  /* continues a drain cut by the budget */
+    lws_sorted_usec_list_t tick; /* monitor events, pending resync */
+    struct zb_pub pubs[ZB_MAX_PUBS];
+    size_t npubs;
+    uint64_t uses;
+    const char *resync_reason;   /* pending resync (static string) or NULL */
+    lws_usec_t last_resync;
 };
 
-static int zb_socket(struct zmq_bridge *zb, int type, const char *ep, int hwm,
-                     void **out, char *err, size_t errlen);
+static int zb_opts(void *s, int type, int hwm, char *err, size_t errlen);
+static void *zb_open(struct zmq_bridge *zb, int type, int hwm, char *err, size_t errlen);
+static int zb_open_fanout(struct zmq_bridge *zb, char *err, size_t errlen);
 static void zb_drain(struct zmq_bridge *zb);
 static void zb_drain_later(lws_sorted_usec_list_t *sul);
-static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *msg, int multipart);
+static void zb_tick(lws_sorted_usec_list_t *sul);
+static void zb_monitor(struct zmq_bridge *zb);
+static void zb_resync(struct zmq_bridge *zb, const char *reason);
+static void zb_resync_flush(struct zmq_bridge *zb);
+static void zb_track(struct zmq_bridge *zb, uint64_t pub, uint64_t seq);
+static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *parts, int nparts, int extra);
 static void zb_tap_bad(struct zmq_bridge *zb, size_t len, const char *why);
 static int zb_callback(struct lws *wsi, enum lws_callback_reasons reason,
                        void *user, void *in, size_t len);
@@ -61,46 +102,110 @@ const struct lws_protocols zmq_bridge_protocol = {
     .callback = zb_callback,
 };
 
-static int zb_socket(struct zmq_bridge *zb, int type, const char *ep, int hwm,
-                     void **out, char *err, size_t errlen)
+static int zb_opts(void *s, int type, int hwm, char *err, size_t errlen)
 {
     int linger = 0;
-    int opt = type == ZMQ_PULL ? ZMQ_RCVHWM : ZMQ_SNDHWM;
+    int opt = (type == ZMQ_PULL || type == ZMQ_SUB) ? ZMQ_RCVHWM : ZMQ_SNDHWM;
+
+    if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(s, opt, &hwm, sizeof hwm) != 0) {
+        snprintf(err, errlen, "zmq_setsockopt: %s", zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void *zb_open(struct zmq_bridge *zb, int type, int hwm, char *err, size_t errlen)
+{
     void *s = zmq_socket(zb->zctx, type);
 
     if (!s) {
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
-        return -1;
+        return NULL;
     }
-    if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(s, opt, &hwm, sizeof hwm) != 0) {
-        snprintf(err, errlen, "zmq_setsockopt: %s", zmq_strerror(errno));
+    if (zb_opts(s, type, hwm, err, errlen) < 0) {
         zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* SUB to the forwarder (envelopes only), PUSH for notes, and a monitor. */
+static int zb_open_fanout(struct zmq_bridge *zb, char *err, size_t errlen)
+{
+    const struct pl_config *cfg = zb->w->cfg;
+    char kind = BUS_KIND_EVENT;
+    int ivl = ZB_HEARTBEAT_MS, tmo = 3 * ZB_HEARTBEAT_MS;
+
+    zb->in = zb_open(zb, ZMQ_SUB, ZB_SUB_RCVHWM, err, errlen);
+    if (!zb->in)
+        return -1;
+    if (zmq_setsockopt(zb->in, ZMQ_SUBSCRIBE, &kind, 1) != 0 ||
+        zmq_setsockopt(zb->in, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl) != 0 ||
+        zmq_setsockopt(zb->in, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo) != 0) {
+        snprintf(err, errlen, "SUB options: %s", zmq_strerror(errno));
         return -1;
     }
-    if (zmq_bind(s, ep) != 0) {
-        snprintf(err, errlen, "cannot bind %s: %s", ep, zmq_strerror(errno));
-        zmq_close(s);
+    if (bus_curve_client(zb->in, cfg, err, errlen) < 0)
+        return -1;
+    /* The monitor first, so the first CONNECTED is seen too. */
+    if (zmq_socket_monitor(zb->in, ZB_MONITOR_EP,
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+        snprintf(err, errlen, "zmq_socket_monitor: %s", zmq_strerror(errno));
         return -1;
     }
-    *out = s;
+    zb->mon = zmq_socket(zb->zctx, ZMQ_PAIR);
+    if (!zb->mon || zmq_connect(zb->mon, ZB_MONITOR_EP) != 0) {
+        snprintf(err, errlen, "monitor socket: %s", zmq_strerror(errno));
+        return -1;
+    }
+    if (zmq_connect(zb->in, cfg->zmq_fanout) != 0) {
+        snprintf(err, errlen, "cannot connect to %s: %s", cfg->zmq_fanout,
+                 zmq_strerror(errno));
+        return -1;
+    }
+    zb->notes = zb_open(zb, ZMQ_PUSH, ZB_NOTES_SNDHWM, err, errlen);
+    if (!zb->notes || bus_curve_client(zb->notes, cfg, err, errlen) < 0)
+        return -1;
+    if (zmq_connect(zb->notes, cfg->zmq_events) != 0) {
+        snprintf(err, errlen, "cannot connect to %s: %s", cfg->zmq_events,
+                 zmq_strerror(errno));
+        return -1;
+    }
     return 0;
 }
 
-struct zmq_bridge *zmq_bridge_new(struct wsd *w, const char *events_ep,
-                                  const char *tap_ep, char *err, size_t errlen)
+struct zmq_bridge *zmq_bridge_new(struct wsd *w, char *err, size_t errlen)
 {
+    const struct pl_config *cfg = w->cfg;
     struct zmq_bridge *zb = xcalloc(1, sizeof *zb);
 
     zb->w = w;
+    zb->fanout = cfg->zmq_fanout[0] != '\0';
     zb->zctx = zmq_ctx_new();
     if (!zb->zctx) {
         snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
         goto fail;
     }
-    if (zb_socket(zb, ZMQ_PULL, events_ep, ZB_INTAKE_RCVHWM, &zb->pull, err, errlen) < 0 ||
-        zb_socket(zb, ZMQ_PUB, tap_ep, ZB_TAP_SNDHWM, &zb->pub, err, errlen) < 0)
+    if (zb->fanout) {
+        if (zb_open_fanout(zb, err, errlen) < 0)
+            goto fail;
+        return zb;
+    }
+    zb->in = zb_open(zb, ZMQ_PULL, ZB_INTAKE_RCVHWM, err, errlen);
+    if (!zb->in)
         goto fail;
+    if (zmq_bind(zb->in, cfg->zmq_events) != 0) {
+        snprintf(err, errlen, "cannot bind %s: %s", cfg->zmq_events, zmq_strerror(errno));
+        goto fail;
+    }
+    zb->notes = zb_open(zb, ZMQ_PUB, ZB_TAP_SNDHWM, err, errlen);
+    if (!zb->notes)
+        goto fail;
+    if (zmq_bind(zb->notes, cfg->zmq_tap) != 0) {
+        snprintf(err, errlen, "cannot bind %s: %s", cfg->zmq_tap, zmq_strerror(errno));
+        goto fail;
+    }
     return zb;
 fail:
     zmq_bridge_destroy(&zb);
@@ -120,7 +225,7 @@ int zmq_bridge_attach(struct zmq_bridge *zb, struct lws_context *ctx, char *err,
         snprintf(err, errlen, "lws has no default vhost");
         return -1;
     }
-    if (zmq_getsockopt(zb->pull, ZMQ_FD, &zfd, &sz) != 0) {
+    if (zmq_getsockopt(zb->in, ZMQ_FD, &zfd, &sz) != 0) {
         snprintf(err, errlen, "zmq_getsockopt(ZMQ_FD): %s", zmq_strerror(errno));
         return -1;
     }
@@ -136,6 +241,7 @@ int zmq_bridge_attach(struct zmq_bridge *zb, struct lws_context *ctx, char *err,
         snprintf(err, errlen, "lws could not adopt the ZeroMQ descriptor");
         return -1;
     }
+    lws_sul_schedule(zb->lctx, 0, &zb->tick, zb_tick, ZB_TICK_US);
     zb_drain(zb);
     return 0;
 }
@@ -146,10 +252,12 @@ void zmq_bridge_destroy(struct zmq_bridge **zbp)
 
     if (!zb)
         return;
-    if (zb->pull)
-        zmq_close(zb->pull);
-    if (zb->pub)
-        zmq_close(zb->pub);
+    if (zb->mon)
+        zmq_close(zb->mon);
+    if (zb->in)
+        zmq_close(zb->in);
+    if (zb->notes)
+        zmq_close(zb->notes);
     if (zb->zctx) {
         while (zmq_ctx_term(zb->zctx) != 0 && errno == EINTR)
             ;
@@ -160,12 +268,19 @@ void zmq_bridge_destroy(struct zmq_bridge **zbp)
 
 void zmq_bridge_publish(struct zmq_bridge *zb, const void *data, size_t len)
 {
-    if (!zb || !zb->pub)
+    int r;
+
+    if (!zb || !zb->notes)
         return;
-    /* PUB never blocks; DONTWAIT makes that explicit.  A lagging subscriber
-     * loses tap lines, never delivery. */
-    if (zmq_send(zb->pub, data, len, ZMQ_DONTWAIT) < 0 && errno != EAGAIN)
-        log_debug("tap send: %s", zmq_strerror(errno));
+    /* Never blocks; DONTWAIT makes that explicit.  A lagging tap loses
+     * notes, never delivery. */
+    if (zb->fanout)
+        r = zmq_send(zb->notes, "n", 1, ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0
+                ? -1 : zmq_send(zb->notes, data, len, ZMQ_DONTWAIT);
+    else
+        r = zmq_send(zb->notes, data, len, ZMQ_DONTWAIT);
+    if (r < 0 && errno != EAGAIN)
+        log_debug("note send: %s", zmq_strerror(errno));
 }
 
 static void zb_tap_bad(struct zmq_bridge *zb, size_t len, const char *why)
@@ -181,24 +296,73 @@ static void zb_tap_bad(struct zmq_bridge *zb, size_t len, const char *why)
     json_object_put(o);
 }
 
-static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *msg, int multipart)
+/* Follows publisher `pub`; a jump past seq + 1 means envelopes were lost
+ * between it and us.  A publisher seen for the first time sets the base
+ * (what came before is covered by the resync on (re)connection). */
+static void zb_track(struct zmq_bridge *zb, uint64_t pub, uint64_t seq)
+{
+    struct zb_pub *p = NULL, *oldest = NULL;
+
+    zb->uses++;
+    for (size_t i = 0; i < zb->npubs; i++) {
+        if (zb->pubs[i].id == pub) {
+            p = &zb->pubs[i];
+            break;
+        }
+        if (!oldest || zb->pubs[i].used < oldest->used)
+            oldest = &zb->pubs[i];
+    }
+    if (!p) {
+        p = zb->npubs < ZB_MAX_PUBS ? &zb->pubs[zb->npubs++] : oldest;
+        p->id = pub;
+        p->seq = seq;
+        p->used = zb->uses;
+        return;
+    }
+    p->used = zb->uses;
+    if (seq > p->seq + 1) {
+        zb->w->m.bus_gaps += seq - p->seq - 1;
+        log_warn("publisher %016" PRIx64 ": envelopes %" PRIu64 "..%" PRIu64
+                 " never arrived; clients will resync", pub, p->seq + 1, seq - 1);
+        zb_resync(zb, "gap");
+    }
+    if (seq > p->seq)
+        p->seq = seq;
+}
+
+/* parts[0..nparts) are the first frames of one message; `extra` more were
+ * discarded.  Accepted: [envelope] (standalone only, from older senders)
+ * or [event header, envelope]. */
+static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *parts, int nparts, int extra)
 {
     struct wsd *w = zb->w;
     struct event_env env;
-    size_t len = zmq_msg_size(msg);
-    char err[160];
-    zmq_msg_t copy;
+    zmq_msg_t *body = &parts[nparts - 1];
+    size_t len = zmq_msg_size(body);
+    char err[160], kind = 0;
+    uint64_t pub = 0, seq = 0;
 
-    if (multipart) {
+    if (extra || (nparts == 2 && (bus_header_parse(zmq_msg_data(&parts[0]),
+                                                   zmq_msg_size(&parts[0]), &kind,
+                                                   &pub, &seq) < 0 ||
+                                  kind != BUS_KIND_EVENT))) {
         snprintf(err, sizeof err, "multipart message");
-    } else if (event_decode(zmq_msg_data(msg), len, &env, err, sizeof err) == 0) {
-        /* The tap repeats the envelope exactly as received; zmq_msg_copy
-         * shares the payload instead of copying it. */
-        zmq_msg_init(&copy);
-        if (zmq_msg_copy(&copy, msg) == 0 &&
-            zmq_msg_send(&copy, zb->pub, ZMQ_DONTWAIT) < 0 && errno != EAGAIN)
-            log_debug("tap send: %s", zmq_strerror(errno));
-        zmq_msg_close(&copy);
+    } else if (nparts == 1 && zb->fanout) {
+        snprintf(err, sizeof err, "envelope without a bus header");
+    } else if (event_decode(zmq_msg_data(body), len, &env, err, sizeof err) == 0) {
+        if (nparts == 2)
+            zb_track(zb, pub, seq);
+        if (!zb->fanout) {
+            /* The standalone tap repeats the envelope exactly as received;
+             * zmq_msg_copy shares the payload instead of copying it.  (With a
+             * forwarder, its capture socket is the tap.) */
+            zmq_msg_t copy;
+            zmq_msg_init(&copy);
+            if (zmq_msg_copy(&copy, body) == 0 &&
+                zmq_msg_send(&copy, zb->notes, ZMQ_DONTWAIT) < 0 && errno != EAGAIN)
+                log_debug("tap send: %s", zmq_strerror(errno));
+            zmq_msg_close(&copy);
+        }
         w->m.events_in++;
         log_debug("event %s seq %lld for %zu recipients", env.type, env.seq,
                   env.nrecips);
@@ -214,42 +378,47 @@ static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *msg, int multipart)
 static void zb_drain(struct zmq_bridge *zb)
 {
     for (int budget = ZB_DRAIN_BUDGET; budget > 0; budget--) {
-        zmq_msg_t msg;
-        int ev, more = 0, multipart = 0;
+        zmq_msg_t parts[2];
+        int ev, more = 1, nparts = 0, extra = 0;
         size_t sz = sizeof ev;
 
-        if (zmq_getsockopt(zb->pull, ZMQ_EVENTS, &ev, &sz) != 0) {
+        if (zmq_getsockopt(zb->in, ZMQ_EVENTS, &ev, &sz) != 0) {
             if (errno != ETERM)
                 log_error("zmq_getsockopt(ZMQ_EVENTS): %s", zmq_strerror(errno));
             return;
         }
         if (!(ev & ZMQ_POLLIN))
             return;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, zb->pull, ZMQ_DONTWAIT) < 0) {
-            int e = errno;
-            zmq_msg_close(&msg);
-            if (e == EAGAIN || e == EINTR)
-                continue;
-            if (e != ETERM)
-                log_error("zmq_msg_recv: %s", zmq_strerror(e));
-            return;
-        }
-        /* Envelopes are one part; swallow the rest of anything longer. */
-        sz = sizeof more;
-        while (zmq_getsockopt(zb->pull, ZMQ_RCVMORE, &more, &sz) == 0 && more) {
-            zmq_msg_t extra;
-            int r;
-            multipart = 1;
-            zmq_msg_init(&extra);
-            r = zmq_msg_recv(&extra, zb->pull, ZMQ_DONTWAIT);
-            zmq_msg_close(&extra);
-            if (r < 0)
-                break;
+        /* Keep the first two frames of the message, swallow the rest. */
+        while (more) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, zb->in, ZMQ_DONTWAIT) < 0) {
+                int e = errno;
+                zmq_msg_close(&m);
+                if (nparts == 0 && (e == EAGAIN || e == EINTR))
+                    break;
+                if (e != ETERM && e != EAGAIN)
+                    log_error("zmq_msg_recv: %s", zmq_strerror(e));
+                for (int i = 0; i < nparts; i++)
+                    zmq_msg_close(&parts[i]);
+                return;
+            }
             sz = sizeof more;
+            if (zmq_getsockopt(zb->in, ZMQ_RCVMORE, &more, &sz) != 0)
+                more = 0;
+            if (nparts < 2)
+                parts[nparts++] = m;
+            else {
+                extra++;
+                zmq_msg_close(&m);
+            }
         }
-        zb_handle(zb, &msg, multipart);
-        zmq_msg_close(&msg);
+        if (nparts == 0)
+            continue;
+        zb_handle(zb, parts, nparts, extra);
+        for (int i = 0; i < nparts; i++)
+            zmq_msg_close(&parts[i]);
     }
     /* Budget spent with input possibly left: continue on the next loop turn,
      * after lws has serviced the sockets. */
@@ -259,6 +428,74 @@ static void zb_drain(struct zmq_bridge *zb)
 static void zb_drain_later(lws_sorted_usec_list_t *sul)
 {
     zb_drain(lws_container_of(sul, struct zmq_bridge, sul));
+}
+
+static void zb_resync(struct zmq_bridge *zb, const char *reason)
+{
+    if (!zb->resync_reason)
+        zb->resync_reason = reason;
+    zb_resync_flush(zb);
+}
+
+/* Sends the pending resync unless one went out less than
+ * ZB_RESYNC_MIN_US ago (then the tick sends it later): a run of gaps
+ * makes one resync, not one per envelope. */
+static void zb_resync_flush(struct zmq_bridge *zb)
+{
+    char buf[96];
+    lws_usec_t now = lws_now_usecs();
+    int n;
+
+    if (!zb->resync_reason || (zb->last_resync && now - zb->last_resync < ZB_RESYNC_MIN_US))
+        return;
+    n = snprintf(buf, sizeof buf, "{\"type\":\"resync\",\"reason\":\"%s\"}", zb->resync_reason);
+    log_info("resync (%s) sent to %zu connections", zb->resync_reason,
+             registry_nconns(zb->w->reg));
+    wsd_proto_broadcast(zb->w, buf, (size_t)n);
+    zb->w->m.resyncs++;
+    zb->last_resync = now;
+    zb->resync_reason = NULL;
+}
+
+/* Socket monitor events: 2 frames, (uint16 event, uint32 value) and the
+ * endpoint.  Every CONNECTED may follow a gap (the first one too: clients
+ * may have arrived before it), so it asks for a resync. */
+static void zb_monitor(struct zmq_bridge *zb)
+{
+    for (;;) {
+        zmq_msg_t a, b;
+        uint16_t event = 0;
+
+        zmq_msg_init(&a);
+        if (zmq_msg_recv(&a, zb->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&a);
+            return;
+        }
+        if (zmq_msg_size(&a) >= 2)
+            memcpy(&event, zmq_msg_data(&a), 2);
+        zmq_msg_close(&a);
+        zmq_msg_init(&b);
+        zmq_msg_recv(&b, zb->mon, ZMQ_DONTWAIT);
+        if (event == ZMQ_EVENT_DISCONNECTED) {
+            log_warn("lost the forwarder at %.*s; reconnecting", (int)zmq_msg_size(&b),
+                     (const char *)zmq_msg_data(&b));
+        } else if (event == ZMQ_EVENT_CONNECTED) {
+            log_info("connected to the forwarder at %.*s", (int)zmq_msg_size(&b),
+                     (const char *)zmq_msg_data(&b));
+            zb_resync(zb, "bus_reconnect");
+        }
+        zmq_msg_close(&b);
+    }
+}
+
+static void zb_tick(lws_sorted_usec_list_t *sul)
+{
+    struct zmq_bridge *zb = lws_container_of(sul, struct zmq_bridge, tick);
+
+    if (zb->mon)
+        zb_monitor(zb);
+    zb_resync_flush(zb);
+    lws_sul_schedule(zb->lctx, 0, &zb->tick, zb_tick, ZB_TICK_US);
 }
 
 static int zb_callback(struct lws *wsi, enum lws_callback_reasons reason,

@@ -127,7 +127,7 @@ test('the tap prints the event that was delivered', async () => {
   const bws = await open(b);
   const tap = spawn(path.join(S.buildDir, 'bin', 'parley-tap'),
     ['--endpoint', S.tapEndpoint, '--type', 'new_message', '--user', String(b.id), '--count', '1', '--timeout', '10'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PARLEY_CONFIG: S.confPath } });
   let out = '';
   tap.stdout.on('data', (d) => { out += d; });
   const exited = new Promise((resolve) => tap.on('exit', resolve));

@@ -67,7 +67,10 @@ function makeHandle(varDir, env, ports) {
     url: `http://127.0.0.1:${ports.http}`,
     wsUrl: `ws://127.0.0.1:${ports.ws}/ws`,
     wsProxyUrl: `ws://127.0.0.1:${ports.http}/ws`,
-    tapEndpoint: `tcp://127.0.0.1:${ports.tap}`,
+    // The forwarder's capture socket (ipc:// in the state folder).
+    get tapEndpoint() { return conf('zmq_tap'); },
+    // The config a parley-tap needs: its CURVE keys are in it.
+    confPath: path.join(varDir, 'parley.conf'),
     sh,
     conf,
     get dbUrl() { return conf('database_url'); },
