@@ -7,7 +7,9 @@
 // (`node --test tests/integration/api.test.js`) starts a private stack and
 // stops it when the process exits.  Either way getStack() returns the same
 // shape:
-//   { url, wsUrl, wsProxyUrl, varDir, env, sh(cmd), conf(key), dbUrl, ports }
+//   { url, wsUrl, wsUrls, wsProxyUrl, tapEndpoint, confPath, varDir, env,
+//     sh(cmd), conf(key), dbUrl, ports }
+// wsUrl is ws-daemon 1 directly, wsUrls both daemons, wsProxyUrl lighttpd.
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -32,6 +34,7 @@ async function stackEnv(varDir) {
   const ports = {
     http: Number(process.env.PARLEY_HTTP_PORT) || await freePort(),
     ws: Number(process.env.PARLEY_WS_PORT) || await freePort(),
+    ws2: Number(process.env.PARLEY_WS_PORT2) || await freePort(),
     events: Number(process.env.PARLEY_EVENTS_PORT) || await freePort(),
     tap: Number(process.env.PARLEY_TAP_PORT) || await freePort(),
     pg: Number(process.env.PARLEY_PG_PORT) || await freePort(),
@@ -42,6 +45,10 @@ async function stackEnv(varDir) {
     PARLEY_BUILD: process.env.PARLEY_BUILD || 'build',
     PARLEY_HTTP_PORT: String(ports.http),
     PARLEY_WS_PORT: String(ports.ws),
+    PARLEY_WS_PORT2: String(ports.ws2),
+    // Two ws-daemons behind lighttpd's /ws, so every test through the
+    // proxy (and every browser test) runs on a multi-daemon stack.
+    PARLEY_WS_PORTS: `${ports.ws},${ports.ws2}`,
     PARLEY_EVENTS_PORT: String(ports.events),
     PARLEY_TAP_PORT: String(ports.tap),
     PARLEY_PG_PORT: String(ports.pg),
@@ -66,6 +73,7 @@ function makeHandle(varDir, env, ports) {
     ports,
     url: `http://127.0.0.1:${ports.http}`,
     wsUrl: `ws://127.0.0.1:${ports.ws}/ws`,
+    wsUrls: [ports.ws, ports.ws2].map((p) => `ws://127.0.0.1:${p}/ws`),
     wsProxyUrl: `ws://127.0.0.1:${ports.http}/ws`,
     // The forwarder's capture socket (ipc:// in the state folder).
     get tapEndpoint() { return conf('zmq_tap'); },

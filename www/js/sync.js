@@ -23,6 +23,24 @@ export function setOpenReloader(fn) { reloadOpen = fn; }
 
 export function resetCursor() { cursor = null; epoch += 1; }
 
+// The server's {"type":"resync"} (a ws-daemon may have missed events: the
+// event bus restarted or dropped some): catch up after a random delay, so
+// that thousands of pages told at once don't hit /api/sync in the same
+// instant.  Several notices within the delay make one sync.
+const RESYNC_JITTER_MIN = 500;
+const RESYNC_JITTER_MAX = 5000;
+let laterTimer = null;
+
+export function resyncLater(reason = 'server') {
+  if (laterTimer) return;
+  const delay = RESYNC_JITTER_MIN + Math.random() * (RESYNC_JITTER_MAX - RESYNC_JITTER_MIN);
+  log('server asked for a resync:', reason, 'in', Math.round(delay), 'ms');
+  laterTimer = setTimeout(() => {
+    laterTimer = null;
+    resync(`server: ${reason}`).catch((e) => log('resync failed', e && e.message));
+  }, delay);
+}
+
 export function resync(reason = '') {
   if (running) { again = true; return running; }
   running = (async () => {

@@ -4,8 +4,10 @@
 //
 //   close 4001  -> token refused: onAuthFailed(), no retry
 //   anything else (1006 daemon gone, 1008 slow consumer, ...) -> reconnect
+//   {"type":"resync"} frame -> sync.resyncLater(): catch up after a jitter
 import { getToken } from './auth.js';
 import { log } from './debug.js';
+import { resyncLater } from './sync.js';
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 10000;
@@ -77,6 +79,7 @@ export function createConnection({ onEvent, onConnected, onStatus, onAuthFailed 
       }
       if (msg.type === 'pong') return;
       if (msg.type === 'error') { log('ws error event', msg); return; }
+      if (msg.type === 'resync') { resyncLater(String(msg.reason || '')); return; }
       onEvent(msg);
     };
     sock.onclose = (e) => {
