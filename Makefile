@@ -6,6 +6,7 @@
 #   make test       unit + integration + browser tests (ends "N passed, M failed")
 #   make check-mem  the same suite on an ASan+UBSan build, plus valgrind runs
 #   make bench      benchmarks with a baseline measured in the same run
+#   make test-cluster  three hosts + forwarder in network namespaces (root)
 #
 # SANITIZER=address,undefined builds into build-san/ instead.  WERROR=0 turns
 # warnings back into warnings.
@@ -62,7 +63,7 @@ ifneq ($(wildcard $(TAP_SRC)),)
 BINS += $(TAP_BIN)
 endif
 
-.PHONY: all run stop deps test check-mem bench clean node-deps
+.PHONY: all run stop deps test check-mem bench clean node-deps test-cluster
 all: $(BINS) $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -113,6 +114,10 @@ check-mem:
 
 bench: all
 	@PARLEY_BUILD=$(BUILD) tests/bench/run.sh
+
+# Several hosts in network namespaces (root): docs/scale.md.
+test-cluster: all
+	@PARLEY_BUILD=$(BUILD) tests/cluster/run.sh
 
 clean:
 	rm -rf build build-san build-fuzz

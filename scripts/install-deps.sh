@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 RUN_PKGS="gcc make pkg-config lighttpd libfcgi-dev libfcgi-bin libwebsockets-dev
 libjson-c-dev libzmq3-dev libpq-dev libsodium-dev postgresql postgresql-contrib curl"
-TEST_PKGS="nodejs npm chromium python3 valgrind wrk procps psmisc clang"
+TEST_PKGS="nodejs npm chromium python3 valgrind wrk procps psmisc clang iproute2"
 
 want="$RUN_PKGS"
 node=0

@@ -138,6 +138,11 @@ pg_init() {
         --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 \
         --no-sync > "$VAR/log/initdb.log" 2>&1 || { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
     rm -f "$pwfile"
+    # Other hosts (make test-cluster, docs/scale.md): password logins from
+    # this network too.
+    if [ -n "${PARLEY_PG_HBA_NET:-}" ]; then
+        echo "host all all $PARLEY_PG_HBA_NET scram-sha-256" >> "$PGDIR/data/pg_hba.conf"
+    fi
     log "created PostgreSQL cluster in $PGDIR"
 }
 
@@ -148,7 +153,7 @@ pg_start() {
     port_free "$PG_PORT" PostgreSQL PARLEY_PG_PORT
     # Gentle on a small machine; fsync stays on: this is where the data lives.
     as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 30 \
-        -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDIR/sock -c max_connections=200 -c shared_buffers=128MB" \
+        -o "-c listen_addresses=${PARLEY_PG_LISTEN:-127.0.0.1} -p $PG_PORT -k $PGDIR/sock -c max_connections=200 -c shared_buffers=128MB" \
         start >/dev/null || { tail -n 20 "$PGDIR/server.log" >&2; die "PostgreSQL did not start"; }
     if ! as_pg "$PGBIN/psql" -h "$PGDIR/sock" -p "$PG_PORT" -U parley -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname='parley'" | grep -q 1; then
@@ -188,7 +193,11 @@ fwd_start() {
         >> "$VAR/log/forwarder.log" 2>&1 < /dev/null &
     echo $! > "$VAR/run/forwarder.pid"
     for _ in $(seq 200); do
-        [ -S "$BUS/in" ] && [ -S "$BUS/out" ] && [ -S "$BUS/tap" ] && return 0
+        if conf_get forwarder_in | grep -q '^ipc://'; then
+            [ -S "$BUS/in" ] && [ -S "$BUS/out" ] && [ -S "$BUS/tap" ] && return 0
+        else   # tcp:// binds: its log says when they are done
+            tail -n 3 "$VAR/log/forwarder.log" 2>/dev/null | grep -q 'allowed public keys' && return 0
+        fi
         pid_alive "$VAR/run/forwarder.pid" || break
         sleep 0.05
     done
@@ -303,7 +312,9 @@ init() {
 
 start() {
     init
-    fwd_start
+    # PARLEY_FORWARDER=0: this host uses another host's forwarder (its
+    # parley.conf names it), as in docs/scale.md.
+    [ "${PARLEY_FORWARDER:-1}" = 0 ] || fwd_start
     wsd_start
     lighttpd_start
 }

@@ -16,6 +16,8 @@ test('make run refuses a port held by another program and leaves nothing running
   fs.chmodSync(varDir, 0o755);
   // Fresh ports, not the suite's running stack (its ports are in our env).
   for (const k of ['HTTP', 'WS', 'EVENTS', 'TAP', 'PG']) delete process.env[`PARLEY_${k}_PORT`];
+  delete process.env.PARLEY_WS_PORT2;
+  delete process.env.PARLEY_WS_PORTS;
   delete process.env.PARLEY_DATABASE_URL;
   const { env, ports } = await stackEnv(varDir);
   const squatter = net.createServer(() => {});
@@ -27,7 +29,9 @@ test('make run refuses a port held by another program and leaves nothing running
     assert.match(r.stderr, new RegExp(`port ${ports.http} \\(lighttpd\\) is already in use.*PARLEY_HTTP_PORT`));
     const st = spawnSync(script, ['status'], { env, encoding: 'utf8' });
     assert.match(st.stdout, /lighttpd: stopped/);
-    assert.match(st.stdout, /ws-daemon: stopped/);
+    assert.match(st.stdout, /ws-daemon 1: stopped/);
+    assert.match(st.stdout, /ws-daemon 2: stopped/);
+    assert.match(st.stdout, /forwarder: stopped/);
     assert.match(st.stdout, /postgresql: stopped/);
   } finally {
     squatter.close();
