@@ -58,7 +58,8 @@ async function stackEnv(varDir) {
 }
 
 function makeHandle(varDir, env, ports) {
-  const sh = (cmd) => execFileSync(path.join(ROOT, 'scripts', 'parley-stack.sh'), [cmd], {
+  // sh('wsd-kill 1'): a parley-stack.sh command and its arguments.
+  const sh = (cmd) => execFileSync(path.join(ROOT, 'scripts', 'parley-stack.sh'), cmd.split(' '), {
     env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
   });
   const conf = (key) => {
