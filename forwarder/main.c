@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zmq.h>
 
 #define FWD_CONTROL_EP "inproc://parley-forwarder-control"
@@ -162,6 +163,10 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* ipc:// sockets are files: peers need write permission on them.  The
+     * group (lighttpd's user for the API workers, ws-daemon's) may connect;
+     * the folder's mode (0750) keeps everyone else out. */
+    umask(0007);
     f.curve = cfg.forwarder_curve_secret[0] != '\0';
     if (f.curve && (strlen(cfg.forwarder_curve_secret) != 40 || !cfg.forwarder_allow[0])) {
         log_error("forwarder_curve_secret must be a 40-character Z85 key and "

@@ -64,7 +64,7 @@ run_one() {   # run_one DAEMONS
         [ $done = 1 ] && break
         # Stop early when a daemon has been idle (envelopes dropped).
         sleep 0.05
-        local fwdout; fwdout=$(awk '/socket="out",dir="sent"/ {print $2}' "$var/run/forwarder.prom" 2>/dev/null)
+        local fwdout; fwdout=$(awk '/^parley_forwarder_messages_total.socket="out",dir="sent"/ {print $2}' "$var/run/forwarder.prom" 2>/dev/null)
         [ -n "$fwdout" ] && [ "$fwdout" -ge "$N" ] && [ -z "${waited:-}" ] && { waited=1; deadline=$((SECONDS + 5)); }
     done
     t1=$(date +%s.%N)

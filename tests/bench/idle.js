@@ -15,6 +15,8 @@ const PID = env('WSD_PID');
 const N = Number(env('BENCH_CONNS', 19000));
 const PROCS = Number(env('BENCH_CONN_PROCS', 4));
 const PER_USER = Number(env('BENCH_CONNS_PER_USER', 32));   // the daemon's default ws_max_conns_per_user
+// Step 5 reuses this file through lighttpd's /ws: BENCH_WS_URL is then the
+// front's URL, WSD_PID lighttpd's pid and BENCH_IDLE_TAG "idle-front".
 
 function rssKiB() {
   const s = fs.readFileSync(`/proc/${PID}/status`, 'utf8');
@@ -79,7 +81,7 @@ async function main() {
   await closeChildren(kids);
   await sleep(1000);
   const afterClose = rssKiB();
-  writeResult('idle', {
+  writeResult(process.env.BENCH_IDLE_TAG || 'idle', {
     requested: N, attempted: n, held, daemon_reports: daemonCount, dropped_while_held: dropped,
     failures: reasons, open_seconds: round(openSecs, 1), connects_per_s: round(ok / openSecs, 0),
     rss_before_kib: before.rss, rss_after_kib: after.rss, rss_after_close_kib: afterClose.rss,

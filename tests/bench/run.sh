@@ -8,7 +8,10 @@
 #
 # Settings (environment):
 #   PARLEY_BUILD         build folder (default build)
-#   BENCH_STEPS          which steps to run (default "1 2 3 4")
+#   BENCH_STEPS          which steps to run (default "1 2 3 4 5 6"; 5: idle
+#                        WebSockets through lighttpd, 6: the event bus,
+#                        tests/bench/bus.sh, one daemon and two)
+#   BENCH_FRONT_CONNS    idle WebSockets through lighttpd for step 5 (9000)
 #   BENCH_DURATION       seconds per wrk / pgbench run (default 10)
 #   BENCH_CONNS          idle WebSockets for step 3 (default 19000)
 #   BENCH_CONN_PROCS     client processes holding them (default 4)
@@ -24,7 +27,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BENCH=$ROOT/tests/bench
 export PARLEY_BUILD=${PARLEY_BUILD:-build}
-STEPS=${BENCH_STEPS:-1 2 3 4}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6}
 DUR=${BENCH_DURATION:-10}
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 
@@ -148,8 +151,22 @@ if [ "$WSD_OK" = 1 ]; then
     if has_step 3; then measured idle timeout 240 node "$BENCH/idle.js" || say "step 3 failed"; fi
     if has_step 2; then measured e2e timeout 120 node "$BENCH/e2e.js" || say "step 2 failed"; fi
     if has_step 4; then measured fanout timeout 120 node "$BENCH/fanout.js" || say "step 4 failed"; fi
+    # Step 5: idle browsers through the front (lighttpd /ws, the page's
+    # path): memory per connection of lighttpd, beside step 3's daemon figure.
+    if has_step 5; then
+        say "step 5: ${BENCH_FRONT_CONNS:-9000} idle WebSockets through lighttpd /ws"
+        BENCH_WS_URL=ws://127.0.0.1:$PARLEY_HTTP_PORT/ws WSD_PID=$(cat "$VAR/run/lighttpd.pid") \
+            BENCH_CONNS=${BENCH_FRONT_CONNS:-9000} BENCH_IDLE_TAG=idle-front \
+            measured idle-front timeout 240 node "$BENCH/idle.js" || say "step 5 failed"
+    fi
 else
     say "ws-daemon is not running: steps 2-4 skipped (see $VAR/log/ws-daemon.log)"
+fi
+
+# --- step 6: the event bus (its own stacks, one and two daemons) -------------------
+if has_step 6; then
+    say "step 6: the event bus (forwarder + 1 and 2 daemons)"
+    ( unset PARLEY_VAR; timeout 400 "$BENCH/bus.sh" ) | tee "$BENCH_OUT/bus.txt" >&2 || say "step 6 failed"
 fi
 
 # --- report -----------------------------------------------------------------------

@@ -37,7 +37,7 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 T=$(mktemp -d /tmp/parley-install.XXXXXX)
 chmod 755 "$T"           # www-data, parley and postgres must reach below it
-LT_PID=""; WSD_PID=""; PG_DATA="$T/pg/data"
+LT_PID=""; WSD_PID=""; FWD_PID=""; PG_DATA="$T/pg/data"
 CREATED_USER=0; ADDED_GROUP=0
 
 stop_pid() {   # stop_pid PID: TERM, wait up to 5 s, then KILL
@@ -55,6 +55,7 @@ stop_pid() {   # stop_pid PID: TERM, wait up to 5 s, then KILL
 teardown() {
     stop_pid "$LT_PID"; LT_PID=""
     stop_pid "$WSD_PID"; WSD_PID=""
+    stop_pid "$FWD_PID"; FWD_PID=""
     if [ -f "$PG_DATA/postmaster.pid" ]; then
         runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
     fi
@@ -91,7 +92,7 @@ echo "== A. staged install (DESTDIR, default prefixes)"
 S="$T/stage"
 make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$S" > "$T/stage-install.log" 2>&1
 check "make install DESTDIR= succeeds" test $? -eq 0
-for f in usr/local/lib/parley/parley-api.fcgi usr/local/lib/parley/parley-wsd \
+for f in usr/local/lib/parley/parley-api.fcgi usr/local/lib/parley/parley-wsd usr/local/lib/parley/parley-forwarder \
          usr/local/bin/parley-tap usr/local/bin/parley-migrate; do
     check "installed executable /$f" test -x "$S/$f"
 done
@@ -128,7 +129,7 @@ make -s --no-print-directory BUILD="$BUILD" uninstall DESTDIR="$S" > "$T/stage-u
 check "make uninstall DESTDIR= succeeds" test $? -eq 0
 left=$(cd "$S" && find . -type f | sort | tr '\n' ' ')
 check "uninstall leaves only the config (left: $left)" \
-    test "$left" = "./etc/parley/lighttpd-site.conf ./etc/parley/parley.conf "
+    test "$left" = "./etc/parley/bus-keys.allow ./etc/parley/lighttpd-site.conf ./etc/parley/parley.conf "
 
 # ---------------------------------------------------------------------------
 echo "== B. live install into an existing lighttpd site"
@@ -145,9 +146,9 @@ check "www-data can read parley.conf" runuser -u www-data -- test -r "$E/parley/
 check "parley can read parley.conf" runuser -u parley -- test -r "$E/parley/parley.conf"
 check "nobody else can read parley.conf" runuser -u nobody -- test ! -r "$E/parley/parley.conf"
 if command -v systemd-analyze >/dev/null; then
-    out=$(systemd-analyze verify "$P/lib/systemd/system/parley-wsd.service" "$P/lib/systemd/system/parley-migrate.service" 2>&1 |
+    out=$(systemd-analyze verify "$P/lib/systemd/system/parley-wsd.service" "$P/lib/systemd/system/parley-migrate.service" "$P/lib/systemd/system/parley-forwarder.service" 2>&1 |
           grep -v -e 'lighttpd.service' -e 'postgresql.service' -e 'Failed to .* bus' -e 'not running' -e '^$')
-    if [ -z "$out" ]; then ok "systemd-analyze verify: both units clean"; else bad "systemd-analyze verify: $out"; fi
+    if [ -z "$out" ]; then ok "systemd-analyze verify: all three units clean"; else bad "systemd-analyze verify: $out"; fi
 fi
 
 # Debian's own lighttpd.conf (a copy) + `lighty-enable-mod parley` (a copy
@@ -175,10 +176,16 @@ sed -i -e "s|^database_url = .*|database_url = host=127.0.0.1 port=$PG_PORT user
        -e '/^# operator settings for the test/,$d' "$CONF"
 cat >> "$CONF" <<CONF
 # operator settings for the test
-zmq_events = tcp://127.0.0.1:$EV_PORT
-zmq_tap = tcp://127.0.0.1:$TAP_PORT
+zmq_events = ipc://$T/bus/in
+zmq_fanout = ipc://$T/bus/out
+zmq_tap = ipc://$T/bus/tap
+forwarder_in = ipc://$T/bus/in
+forwarder_out = ipc://$T/bus/out
+forwarder_tap = ipc://$T/bus/tap
 ws_port = $WS_PORT
 CONF
+# What RuntimeDirectory= in parley-forwarder.service makes: 0750 parley.
+mkdir -p "$T/bus" && chown parley:parley "$T/bus" && chmod 0750 "$T/bus"
 sed -i "s/\"port\" => 8081/\"port\" => $WS_PORT/; s/^var.parley_fcgi_procs = .*/var.parley_fcgi_procs = 2/" \
     "$E/parley/lighttpd-site.conf"
 
@@ -206,8 +213,15 @@ migrate >/dev/null; rc=$?
 check "parley-migrate refuses a newer schema (exit 3)" test "$rc" = 3
 q "DELETE FROM schema_migrations WHERE version = 999" >/dev/null
 
-# ws-daemon as parley, the way parley-wsd.service runs it.
+# The forwarder and ws-daemon as parley, the way their units run them.
 mkdir -p "$T/log"
+check "make install wrote CURVE keys and the allow-list" \
+    bash -c "grep -q '^zmq_curve_secret = .\{40\}\$' '$CONF' && grep -q '^forwarder_curve_secret = .\{40\}\$' '$CONF' && [ \$(wc -l < '$E/parley/bus-keys.allow') = 1 ]"
+setpriv --reuid=parley --regid=parley --init-groups --inh-caps=-all \
+    env PARLEY_CONFIG="$CONF" "$P/lib/parley/parley-forwarder" > "$T/log/forwarder.log" 2>&1 < /dev/null &
+FWD_PID=$!
+fwd_up() { for _ in $(seq 100); do [ -S "$T/bus/in" ] && [ -S "$T/bus/out" ] && return 0; sleep 0.05; done; return 1; }
+check "installed parley-forwarder binds its ipc sockets (CURVE, as parley)" fwd_up || tail -n 20 "$T/log/forwarder.log"
 setpriv --reuid=parley --regid=parley --init-groups --inh-caps=-all \
     env PARLEY_CONFIG="$CONF" "$P/lib/parley/parley-wsd" > "$T/log/ws-daemon.log" 2>&1 < /dev/null &
 WSD_PID=$!
@@ -295,11 +309,12 @@ make -s --no-print-directory "${INST[@]}" install > "$T/install2.log" 2>&1
 check "re-install over a live install keeps parley.conf" test "$sum_before" = "$(md5sum "$CONF")"
 stop_pid "$LT_PID"; LT_PID=""
 stop_pid "$WSD_PID"; WSD_PID=""
+stop_pid "$FWD_PID"; FWD_PID=""
 make -s --no-print-directory "${INST[@]}" uninstall > "$T/uninstall.log" 2>&1
 check "make uninstall succeeds" test $? -eq 0
 left=$( (cd "$T" && find usr etc -type f 2>/dev/null) | sort | tr '\n' ' ')
 check "uninstall removed everything but the config (left: $left)" \
-    test "$left" = "etc/parley/lighttpd-site.conf etc/parley/parley.conf "
+    test "$left" = "etc/parley/bus-keys.allow etc/parley/lighttpd-site.conf etc/parley/parley.conf "
 check "uninstall kept the data (database still answers)" bash -c "[ \"\$(psql 'host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$DBPW' -X -tA -c 'SELECT count(*) > 0 FROM users')\" = t ]"
 
 if [ "$failed" -gt 0 ]; then
