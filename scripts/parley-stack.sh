@@ -209,21 +209,26 @@ fwd_start() {
 wsd_pidfile() { if [ "$1" = 1 ]; then echo "$VAR/run/wsd.pid"; else echo "$VAR/run/wsd-$1.pid"; fi; }
 wsd_logfile() { if [ "$1" = 1 ]; then echo "$VAR/log/ws-daemon.log"; else echo "$VAR/log/ws-daemon-$1.log"; fi; }
 
-wsd_start_one() {   # wsd_start_one N
+wsd_start_one() {   # wsd_start_one N: launches daemon N (0: was running)
     local n=$1 port=${WS_PORTS[$(($1 - 1))]} pidf
     pidf=$(wsd_pidfile "$n")
-    pid_alive "$pidf" && return 0
+    pid_alive "$pidf" && return 1
     [ -x "$BUILD/bin/parley-wsd" ] || die "$BUILD/bin/parley-wsd not built (run: make)"
     port_free "$port" "ws-daemon $n" PARLEY_WS_PORT
     # shellcheck disable=SC2086
     PARLEY_CONFIG="$CONF" PARLEY_WS_PORT="$port" nohup ${PARLEY_WSD_WRAPPER:-} "$BUILD/bin/parley-wsd" \
         >> "$(wsd_logfile "$n")" 2>&1 < /dev/null &
     echo $! > "$pidf"
-    wait_port "$port" "ws-daemon $n"
+    return 0
 }
 
+# All daemons start together, then we wait for each port: a restart takes
+# as long as the slowest daemon, not the sum.
 wsd_start() {
-    for ((i = 1; i <= WS_DAEMONS; i++)); do wsd_start_one "$i"; done
+    local started=()
+    for ((i = 1; i <= WS_DAEMONS; i++)); do wsd_start_one "$i" && started+=("$i"); done
+    for i in "${started[@]}"; do wait_port "${WS_PORTS[$((i - 1))]}" "ws-daemon $i"; done
+    return 0
 }
 
 wsd_stop_all() {   # wsd_stop_all SIGNAL
