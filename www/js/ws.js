@@ -1,4 +1,4 @@
-// ws.js -- the WebSocket connection (spec §3): status, reconnect with
+// ws.js -- the WebSocket connection (docs/ws-daemon.md): status, reconnect with
 // exponential backoff and jitter, ping every 30 s, and a pong watchdog that
 // notices a dead link (sleeping laptop, dropped network).
 //
