@@ -164,11 +164,11 @@ test('ws-daemon killed with -9 while posting: no request fails, a reconnecting c
     }
   })();
   await sleep(150);
-  S.sh('wsd-kill 1');    // the daemon bws is on (the stack runs two)
+  await S.shAsync('wsd-kill 1');    // the daemon bws is on (the stack runs two)
   const closed = await bws.closed;
   assert.ok(closed.code === 1006 || closed.code >= 1000, `client saw close ${closed.code}`);
   await sleep(300);
-  S.sh('wsd-start');
+  await S.shAsync('wsd-start');
   await poster;
   assert.deepEqual(slow, [], 'posting stayed fast while the daemon was away');
   // The client comes back and catches up from its last cursor.

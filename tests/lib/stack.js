@@ -10,7 +10,7 @@
 //   { url, wsUrl, wsUrls, wsProxyUrl, tapEndpoint, confPath, varDir, env,
 //     sh(cmd), conf(key), dbUrl, ports }
 // wsUrl is ws-daemon 1 directly, wsUrls both daemons, wsProxyUrl lighttpd.
-const { execFileSync } = require('node:child_process');
+const { execFile, execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -62,6 +62,12 @@ function makeHandle(varDir, env, ports) {
   const sh = (cmd) => execFileSync(path.join(ROOT, 'scripts', 'parley-stack.sh'), cmd.split(' '), {
     env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8',
   });
+  // The same without blocking the event loop: a test timing requests while
+  // it kills and restarts parts must not count its own wait as theirs.
+  const shAsync = (cmd) => new Promise((resolve, reject) => {
+    execFile(path.join(ROOT, 'scripts', 'parley-stack.sh'), cmd.split(' '), { env, encoding: 'utf8' },
+      (err, stdout, stderr) => (err ? reject(Object.assign(err, { stderr })) : resolve(stdout)));
+  });
   const conf = (key) => {
     const text = fs.readFileSync(path.join(varDir, 'parley.conf'), 'utf8');
     const m = text.match(new RegExp('^' + key + '\\s*=\\s*(.*)$', 'm'));
@@ -81,6 +87,7 @@ function makeHandle(varDir, env, ports) {
     // The config a parley-tap needs: its CURVE keys are in it.
     confPath: path.join(varDir, 'parley.conf'),
     sh,
+    shAsync,
     conf,
     get dbUrl() { return conf('database_url'); },
     get jwtSecret() { return conf('jwt_secret'); },
