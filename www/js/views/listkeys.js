@@ -24,11 +24,12 @@ function setCurrent(list, msg) {
   msg.tabIndex = 0;
 }
 
-// After every render: the current message still in the list, or the last.
+// After every render: while focus is in the list, the message it is on;
+// otherwise the newest, so Shift+Tab from the message box lands there.
 export function keepRoving(list) {
   const all = msgs(list);
   let cur = list.__current;
-  if (!cur || !cur.isConnected || !list.contains(cur)) cur = all[all.length - 1] || null;
+  if (!cur || !list.contains(cur) || !list.contains(document.activeElement)) cur = all[all.length - 1] || null;
   for (const m of list.querySelectorAll('.msg[tabindex="0"]')) if (m !== cur) m.tabIndex = -1;
   for (const a of list.querySelectorAll('.msg-body a')) a.tabIndex = -1;
   if (cur) setCurrent(list, cur); else list.__current = null;
