@@ -116,7 +116,9 @@ export function createConnection({ onEvent, onConnected, onStatus, onAuthFailed 
     pingTimer = setInterval(() => {
       if (ws !== sock || sock.readyState !== WebSocket.OPEN) return;
       try { sock.send(JSON.stringify({ type: 'ping' })); } catch (e) { return; }
-      clearTimeout(watchdog);
+      // Armed once per silence: any frame disarms it (onmessage); a later
+      // ping must not push the deadline back.
+      if (watchdog) return;
       watchdog = setTimeout(() => {
         if (ws === sock) { log('no pong, reconnecting'); sock.close(); drop(sock, 0); }
       }, PONG_WAIT);
