@@ -4,6 +4,7 @@ import { $ } from '../dom.js';
 import { t, onLangChange } from '../i18n.js';
 
 let mode = 'login';
+let errKey = '';   // the shown error's string key, to translate it on a language switch
 let onSuccess = () => {};
 
 export function initLogin(success) {
@@ -26,9 +27,11 @@ function setMode(m, keepError = false) {
   }
   $('login-password').autocomplete = sfx ? 'new-password' : 'current-password';
   if (!keepError) showError('');
+  else if (errKey) showError(t(errKey), errKey);
 }
 
-function showError(text) {
+function showError(text, key = '') {
+  errKey = text ? key : '';
   const el = $('login-error');
   el.textContent = text;
   el.hidden = !text;
@@ -47,14 +50,15 @@ export function showLogin(notice = '') {
   setTimeout(() => $('login-username').focus(), 0);
 }
 
+// [text, key]: our own messages are translatable, the server's are shown as they are.
 function messageFor(err, reg) {
-  if (err.network) return t('login.err.network');
-  if (err.status === 401) return t('login.err.credentials');
-  if (err.status === 429) return t('login.err.rate');
-  if (err.status === 409) return t('login.err.taken');
-  if (err.status === 403 && reg) return t('login.err.closed');
-  if (err.status === 400) return err.message || t('login.err.check');
-  return err.message || t('login.err.other');
+  const key = err.network ? 'login.err.network' : err.status === 401 ? 'login.err.credentials'
+    : err.status === 429 ? 'login.err.rate' : err.status === 409 ? 'login.err.taken'
+      : err.status === 403 && reg ? 'login.err.closed' : '';
+  if (key) return [t(key), key];
+  if (err.message) return [err.message, ''];
+  const k = err.status === 400 ? 'login.err.check' : 'login.err.other';
+  return [t(k), k];
 }
 
 async function submit(e) {
@@ -62,12 +66,12 @@ async function submit(e) {
   const username = $('login-username').value.trim();
   const password = $('login-password').value;
   if (!username || !password) {
-    showError(t('login.err.empty'));
+    showError(t('login.err.empty'), 'login.err.empty');
     return;
   }
   const reg = mode === 'register';
   if (reg && !/^[A-Za-z0-9_.-]{3,32}$/.test(username)) {
-    showError(t('login.err.username'));
+    showError(t('login.err.username'), 'login.err.username');
     return;
   }
   const btn = $('login-submit');
@@ -79,7 +83,7 @@ async function submit(e) {
     $('login-notice').hidden = true;
     onSuccess(res.access_token, res.user);
   } catch (err) {
-    showError(messageFor(err, reg));
+    showError(...messageFor(err, reg));
     $('login-password').select();
   } finally {
     btn.disabled = false;
