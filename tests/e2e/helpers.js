@@ -1,6 +1,6 @@
 'use strict';
 // helpers.js -- browser helpers for the end-to-end tests (playwright-core
-// driving the system Chromium, see shared STACK.md §6).
+// driving the system Chromium, /usr/bin/chromium).
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');

@@ -10,7 +10,7 @@ import { t } from './i18n.js';
 
 export const state = {
   me: null,                 // {id, username}
-  chats: new Map(),         // id -> Chat (spec shape)
+  chats: new Map(),         // id -> Chat (docs/api.md shape)
   chatsLoaded: false,
   totalUnread: 0,
   applied: new Set(),       // "type:seq" of events already applied
