@@ -240,8 +240,6 @@ const STRINGS = {
   },
 };
 
-export const LANGS = { en: 'English', ru: 'Русский' };
-
 function pickLang() {
   let saved = null;
   try { saved = localStorage.getItem('lang'); } catch (e) { saved = null; }
