@@ -85,7 +85,7 @@ install-files: $(API_BIN) $(WSD_BIN) $(TAP_BIN) $(FWD_BIN)
 	@# index.html links its script, style and icon from the page's prefix;
 	@# the scripts find the prefix themselves (www/js/base.js).
 	sed -i -e 's#\(href\|src\)="/#\1="$(PARLEY_PAGE_PREFIX)/#g' \
-	    $(PL_D)$(PARLEY_DATADIR)/www/index.html
+	    $(PL_D)$(PARLEY_DATADIR)/www/index.html $(PL_D)$(PARLEY_DATADIR)/www/errors/page-404.html
 	$(INSTALL) -m 644 $(PL_SQL_FILES) $(PL_D)$(PARLEY_DATADIR)/sql/
 	$(INSTALL) -m 644 docs/deploy.md $(PL_D)$(PARLEY_DOCDIR)/
 	@# Config: the example always; parley.conf only when absent.

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RUN_PKGS="gcc make pkg-config lighttpd libfcgi-dev libfcgi-bin libwebsockets-dev
+RUN_PKGS="gcc make pkg-config lighttpd lighttpd-mod-deflate libfcgi-dev libfcgi-bin libwebsockets-dev
 libjson-c-dev libzmq3-dev libpq-dev libsodium-dev postgresql postgresql-contrib curl"
 TEST_PKGS="nodejs npm chromium python3 valgrind wrk procps psmisc clang iproute2"
 
@@ -38,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$node" = 1 ]; then
-    if [ ! -d tests/node_modules/ws ] || [ ! -d tests/node_modules/playwright-core ]; then
+    if [ ! -d tests/node_modules/ws ] || [ ! -d tests/node_modules/playwright-core ] || [ ! -d tests/node_modules/axe-core ]; then
         echo "install-deps: npm ci in tests/"
         (cd tests && npm ci --no-audit --no-fund --loglevel=error)
     fi

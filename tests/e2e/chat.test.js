@@ -270,23 +270,42 @@ test('a failed send is kept with Retry (same client_id); a lost answer never sho
   }
 });
 
-test('older history loads when scrolling to the top', async () => {
+test('a chat opens at the first unread; older history loads scrolling up, newer scrolling down', async () => {
   // C starts a chat with A: it appears in A's list live (chat_created).
+  // A has read up to m60 of 120 (through the API, as another device would).
   const chat = await h.createDirect(stack, C, A);
-  for (let i = 1; i <= 70; i++) await h.postMessage(stack, C, chat.id, `m${i}`);
+  const ids = [];
+  for (let i = 1; i <= 120; i++) ids.push((await h.postMessage(stack, C, chat.id, `m${i}`)).id);
+  const r = await api(stack, 'POST', `/api/chats/${chat.id}/read`, { token: A.token, body: { message_id: ids[59] } });
+  assert.equal(r.status, 200, r.text);
   await h.chatItem(pageA, chat.id).waitFor({ timeout: 10000 });
+  await h.until(async () => (await h.chatItem(pageA, chat.id).locator('[data-testid="unread-badge"]').textContent().catch(() => '')) === '60', 10000, 'badge 60');
   await h.chatItem(pageA, chat.id).click();
   const texts = () => pageA.locator('[data-testid="message-list"] [data-testid="message-text"]').allTextContents();
-  await h.until(async () => (await texts()).includes('m70'), 10000, 'newest page');
-  let t = await texts();
-  assert.equal(t.length, 50, 'one page of 50');
-  assert.equal(t[t.length - 1], 'm70', 'newest at the bottom');
-  const atBottom = await h.tid(pageA, 'message-list').evaluate((e) => e.scrollHeight - e.scrollTop - e.clientHeight < 5);
-  assert.equal(atBottom, true, 'scrolled to the newest');
-  await h.tid(pageA, 'message-list').evaluate((e) => { e.scrollTop = 0; });
-  await h.until(async () => (await texts()).length === 70, 10000, 'older page loaded');
-  t = await texts();
-  assert.deepEqual(t, Array.from({ length: 70 }, (_, i) => `m${i + 1}`));
+  await h.until(async () => (await texts()).includes('m61'), 10000, 'first unread loaded');
+  // The divider sits right above m61, which is on screen; m120 is not loaded.
+  const before = await h.tid(pageA, 'new-messages-divider').evaluate((d) => {
+    const next = d.nextElementSibling;
+    const list = d.parentElement.getBoundingClientRect();
+    const box = next.getBoundingClientRect();
+    return { text: next.querySelector('[data-testid="message-text"]').textContent, visible: box.top >= list.top && box.top < list.bottom };
+  });
+  assert.deepEqual(before, { text: 'm61', visible: true });
+  assert.equal((await texts()).includes('m120'), false, 'the newest page is not loaded yet');
+  assert.equal(await h.tid(pageA, 'jump-latest').isVisible(), true, 'jump-to-latest shown');
+  // Scrolling down pages in newer messages, up to the newest.
+  for (let k = 0; k < 10 && !(await texts()).includes('m120'); k++) {
+    await h.tid(pageA, 'message-list').evaluate((e) => { e.scrollTop = e.scrollHeight; });
+    await pageA.waitForTimeout(300);
+  }
+  await h.until(async () => (await texts()).includes('m120'), 10000, 'newest page');
+  // Scrolling up pages in older ones.
+  for (let k = 0; k < 10 && (await texts()).length < 120; k++) {
+    await h.tid(pageA, 'message-list').evaluate((e) => { e.scrollTop = 0; });
+    await pageA.waitForTimeout(300);
+  }
+  await h.until(async () => (await texts()).length === 120, 10000, 'older page loaded');
+  assert.deepEqual(await texts(), Array.from({ length: 120 }, (_, i) => `m${i + 1}`));
   await h.shot(pageA, 'open-chat-history');
 });
 

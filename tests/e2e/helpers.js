@@ -1,6 +1,6 @@
 'use strict';
 // helpers.js -- browser helpers for the end-to-end tests (playwright-core
-// driving the system Chromium, see shared STACK.md §6).
+// driving the system Chromium, /usr/bin/chromium).
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -35,6 +35,7 @@ async function newContext(browser, stack, user, opts = {}) {
   } : undefined;
   return browser.newContext({
     viewport: opts.viewport || { width: 1100, height: 720 },
+    locale: opts.locale || 'en-US',
     storageState,
     ...(opts.contextOptions || {}),
   });
@@ -106,7 +107,12 @@ async function createDirect(stack, from, to) {
 async function postMessage(stack, user, chatId, content, clientId) {
   const body = { content };
   if (clientId) body.client_id = clientId;
-  const r = await api(stack, 'POST', `/api/chats/${chatId}/messages`, { token: user.token, body });
+  let r = await api(stack, 'POST', `/api/chats/${chatId}/messages`, { token: user.token, body });
+  // Over the per-user send rate: wait as told and try again.
+  for (let i = 0; i < 5 && r.status === 429; i++) {
+    await new Promise((res) => setTimeout(res, 1100));
+    r = await api(stack, 'POST', `/api/chats/${chatId}/messages`, { token: user.token, body });
+  }
   if (r.status !== 201 && r.status !== 200) throw new Error(`post message: ${r.status} ${r.text}`);
   return r.json;
 }
@@ -121,7 +127,40 @@ function expiredToken(secret, sub, username, secondsAgo = 3600) {
   return `${head}.${body}.${sig}`;
 }
 
+// axe-core over the page as it is now; fails on any serious or critical
+// violation.  The script is injected through the DevTools protocol
+// (page.evaluate), which the page's CSP does not govern: the page itself
+// still runs under its CSP.
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+async function axe(page, label) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
+  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const text = bad.map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 4).map((n) => `${n.target.join(' ')} ${n.failureSummary ? n.failureSummary.split('\n').slice(1, 2).join('') : ''}`).join('\n    ')}`);
+  if (bad.length) throw new Error(`axe on "${label}": ${bad.length} serious/critical violation(s):\n  ${text.join('\n  ')}`);
+  return res.violations.length;
+}
+
+// ws-daemon's pid in this stack (for kill -STOP / -CONT).
+function wsdPid(stack) {
+  return Number(fs.readFileSync(path.join(stack.varDir, 'run', 'wsd.pid'), 'utf8').trim());
+}
+
+// Posts many messages, `parallel` at a time; returns them in order.
+async function postMany(stack, user, chatId, texts, parallel = 6) {
+  const out = new Array(texts.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: parallel }, async () => {
+    while (next < texts.length) {
+      const i = next++;
+      out[i] = await postMessage(stack, user, chatId, texts[i]);
+    }
+  }));
+  return out;
+}
+
 module.exports = {
+  axe, wsdPid, postMany,
   launch, newContext, watch, openPage, shot, tid, chatItem, chatOrder, messageCounts, until,
   createDirect, postMessage, expiredToken, ARTIFACTS,
 };

@@ -62,8 +62,11 @@ test('after a long outage (over 500 changes) the page reloads and shows the serv
   }
   await h.until(async () => (await page.title()) === '(541) Parley', 5000, 'tab title (541)');
   // Opening one of them shows its newest messages once each.
+  // Opening one of them starts at its first unread; the jump button leads
+  // to the newest messages, shown once each.
   await h.chatItem(page, senders[0].chat).click();
   await page.locator('[data-testid="message"]').last().waitFor({ timeout: 10000 });
+  await h.tid(page, 'jump-latest').click();
   await h.until(async () => (await page.locator('[data-testid="message-text"]').last().textContent()) === 'from 0: 90', 10000, 'newest message shown');
   const counts = await h.messageCounts(page);
   for (const [k, n] of Object.entries(counts)) assert.equal(n, 1, `message ${k} shown ${n} times`);

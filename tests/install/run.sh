@@ -111,7 +111,7 @@ check "parley.conf has a generated 64-hex jwt_secret" grep -Eq '^jwt_secret = [0
 check "parley.conf has no CHANGE_ME left" bash -c "! grep -q '^[^#]*CHANGE_ME' '$S/etc/parley/parley.conf'"
 check "parley-migrate has the installed sql folder baked in" \
     grep -qx 'SQL_DIR=${1:-/usr/local/share/parley/sql}' "$S/usr/local/bin/parley-migrate"
-check "snippet: Debian depends line" grep -q '^# -\*- depends: setenv, rewrite, fastcgi, proxy -\*-$' "$S/etc/lighttpd/conf-available/50-parley.conf"
+check "snippet: Debian depends line" grep -q '^# -\*- depends: setenv, rewrite, fastcgi, proxy, deflate -\*-$' "$S/etc/lighttpd/conf-available/50-parley.conf"
 check "snippet: installed paths" grep -q '^var.parley_api_bin    = "/usr/local/lib/parley/parley-api.fcgi"' "$S/etc/lighttpd/conf-available/50-parley.conf"
 check "snippet: the routes of deploy/lighttpd/50-parley.conf, verbatim" \
     bash -c "tail -n $(wc -l < deploy/lighttpd/50-parley.conf) '$S/etc/lighttpd/conf-available/50-parley.conf' | cmp -s - deploy/lighttpd/50-parley.conf"
@@ -164,7 +164,7 @@ if [ -x /usr/sbin/lighty-enable-mod ] && [ -f /etc/lighttpd/lighttpd.conf ]; the
     sed -i "s|/etc/lighttpd/conf-enabled|$DL/conf-enabled|" "$DL/lighttpd.conf"
     "$T/lighty-enable-mod" parley > "$T/lighty-enable-mod.out" 2>&1
     check "lighty-enable-mod parley (Debian's config): enables it and its depends" \
-        bash -c "[ -L '$DL/conf-enabled/50-parley.conf' ] && for m in fastcgi proxy setenv rewrite; do ls '$DL'/conf-enabled/*-\$m.conf >/dev/null || exit 1; done"
+        bash -c "[ -L '$DL/conf-enabled/50-parley.conf' ] && for m in fastcgi proxy setenv rewrite deflate; do ls '$DL'/conf-enabled/*-\$m.conf >/dev/null || exit 1; done"
     out=$(lighttpd -tt -f "$DL/lighttpd.conf" 2>&1); rc=$?
     check "Debian's lighttpd.conf with parley enabled checks clean${out:+: $out}" test "$rc" = 0 -a -z "$out"
 fi
@@ -235,7 +235,7 @@ echo '<!doctype html><title>about</title><p>existing site about page</p>' > "$T/
 chown www-data:www-data "$T/log/lighttpd" "$T/var/run/lighttpd" "$T/site/uploads"
 cat > "$T/site/lighttpd.conf" <<SITE
 server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect",
-                   "mod_setenv", "mod_fastcgi", "mod_proxy", "mod_rewrite" )
+                   "mod_setenv", "mod_fastcgi", "mod_proxy", "mod_rewrite", "mod_deflate" )
 server.document-root = "$T/site/html"
 server.bind          = "127.0.0.1"
 server.port          = $HTTP_PORT
@@ -267,6 +267,8 @@ check "Parley page route /chat/chats/7" bash -c "curl -s '$H/chat/chats/7' | gre
 check "/chat redirects to /chat/" bash -c "curl -s -D - -o /dev/null '$H/chat' | grep -qi '^location: .*/chat/'"
 check "Parley page has CSP and nosniff" bash -c "h=\$(curl -s -D - -o /dev/null '$H/chat/'); grep -qi \"content-security-policy: default-src 'self'\" <<<\"\$h\" && grep -qi 'x-content-type-options: nosniff' <<<\"\$h\""
 check "page asset /chat/js/app.js" bash -c "curl -s -D - -o /dev/null '$H/chat/js/app.js' | grep -qi '^content-type: text/javascript'"
+check "versioned page asset under /chat/v/: a year's cache, gzip" bash -c "u=\$(curl -s '$H/chat/' | sed -n 's/.*src=\"\\(\\/chat\\/v\\/[^\"]*app.js\\)\".*/\\1/p'); [ -n \"\$u\" ] && h=\$(curl -s -H 'Accept-Encoding: gzip' -D - -o /dev/null \"$H\$u\") && grep -qi 'cache-control: public, max-age=31536000, immutable' <<<\"\$h\" && grep -qi 'content-encoding: gzip' <<<\"\$h\""
+check "unknown page URL /chat/nope: HTML 404" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code} %{content_type}' '$H/chat/nope')\" = '404 text/html' ]"
 check "/api/health 200 through FastCGI" bash -c "curl -s '$H/api/health' | grep -q '\"status\":\"ok\"'"
 check "/api unknown route: 404 JSON" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code} %{content_type}' '$H/api/nope')\" = '404 application/json' ]"
 check "/api body over 64 KiB: 413 JSON from lighttpd" bash -c "head -c 70000 /dev/zero | curl -s -X POST -H 'Content-Type: application/json' --data-binary @- -w ' %{http_code} %{content_type}' '$H/api/auth/login' | tr -d '\\n' | grep -q 'payload_too_large.* 413 application/json'"

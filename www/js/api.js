@@ -1,4 +1,4 @@
-// api.js -- fetch wrapper for the REST API (spec §2).  Adds the bearer
+// api.js -- fetch wrapper for the REST API (docs/api.md).  Adds the bearer
 // token, parses JSON, turns error bodies into ApiError, and reports a 401
 // on an authenticated call to the session layer (token expired/invalid).
 import { getToken } from './auth.js';

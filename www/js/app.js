@@ -2,7 +2,6 @@
 import { api, onUnauthorized } from './api.js';
 import { getToken, getUser, saveSession, saveUser, clearSession } from './auth.js';
 import { $, setText } from './dom.js';
-import { initial } from './format.js';
 import { log } from './debug.js';
 import { navigate, onRoute, parse } from './router.js';
 import * as store from './store.js';
@@ -12,8 +11,9 @@ import { initLogin, showLogin } from './views/login.js';
 import { initChatList, renderTitle } from './views/chatlist.js';
 import { initChat, showChat, hideChat, loadLatest, retryFailed } from './views/chat.js';
 import { initNewChat } from './views/newchat.js';
+import { t, applyStatic, setLang, onLangChange } from './i18n.js';
+import { paintAvatar } from './avatar.js';
 
-const EXPIRED = 'Your session has expired. Please sign in again.';
 let session = false;
 
 const conn = createConnection({
@@ -22,15 +22,23 @@ const conn = createConnection({
     log('connected as', msg.username);
     syncNow('connect');
   },
-  onStatus: (s) => {
-    const el = $('connection-status');
-    el.textContent = s;
-    el.dataset.state = s;
-    el.title = s === 'online' ? 'Connected: updates arrive live'
-      : s === 'offline' ? 'Offline: waiting for the network' : 'Reconnecting…';
-  },
-  onAuthFailed: () => endSession(EXPIRED),
+  onStatus: renderStatus,
+  onAuthFailed: () => endSession(t('session.expired')),
 });
+
+// The status in the sidebar, and while not online a banner above
+// everything (so it shows on a phone with a chat open, too).
+function renderStatus(s = conn.status || 'connecting') {
+  const el = $('connection-status');
+  el.textContent = t(`conn.${s}`);
+  el.dataset.state = s;
+  el.title = t(`conn.title.${s}`);
+  const banner = $('conn-banner');
+  const text = s === 'online' ? '' : t(s === 'offline' ? 'banner.offline' : 'banner.connecting');
+  if (banner.textContent !== text) banner.textContent = text;
+  banner.dataset.state = s;
+  banner.hidden = !text;
+}
 
 // Catch up; if the API is away (503, network), try again with backoff.
 let syncRetry = null;
@@ -53,7 +61,7 @@ store.setChatFetcher(async (chatId) => {
   finally { fetching.delete(chatId); }
 });
 setOpenReloader(() => loadLatest());
-onUnauthorized(() => endSession(EXPIRED));
+onUnauthorized(() => endSession(t('session.expired')));
 
 function show(view) {
   $('boot').hidden = true;
@@ -64,7 +72,7 @@ function show(view) {
 function startSession(user) {
   store.state.me = user;
   setText($('me-name'), user ? user.username : '');
-  setText($('me-avatar'), initial(user && user.username));
+  paintAvatar($('me-avatar'), user && user.id, user && user.username);
   if (session) return;
   session = true;
   resetCursor();
@@ -72,7 +80,7 @@ function startSession(user) {
   syncNow('start');
   // Refresh the user object (and check the token) in the background.
   api.me().then((me) => {
-    if (me && me.id) { saveUser(me); store.state.me = me; setText($('me-name'), me.username); store.emit('chats'); }
+    if (me && me.id) { saveUser(me); store.state.me = me; setText($('me-name'), me.username); paintAvatar($('me-avatar'), me.id, me.username); store.emit('chats'); }
   }).catch(() => {});
 }
 
@@ -86,7 +94,7 @@ function endSession(notice = '') {
   resetCursor();
   store.resetAll();
   hideChat();
-  document.title = 'Parley';
+  document.title = t('app.title');
   navigate('/login', { replace: true });
   showLogin(notice);
 }
@@ -96,6 +104,7 @@ function route(r) {
   if (!token) {
     if (r.name !== 'login') { navigate('/login', { replace: true }); return; }
     show('login');
+    $('login-username').focus();
     return;
   }
   if (r.name === 'login' || r.name === 'root') { navigate('/chats', { replace: true }); return; }
@@ -112,6 +121,15 @@ function route(r) {
 }
 
 function boot() {
+  applyStatic();
+  for (const sel of document.querySelectorAll('select.lang-switch')) {
+    sel.addEventListener('change', () => setLang(sel.value));
+  }
+  onLangChange(() => {
+    renderStatus();
+    renderTitle();
+    for (const topic of ['chats', 'messages', 'unread', 'typing']) store.emit(topic);
+  });
   initLogin((token, user) => {
     saveSession(token, user);
     store.state.me = user;
@@ -124,7 +142,7 @@ function boot() {
   // Another tab logged out (or in as someone else).
   window.addEventListener('storage', (e) => {
     if (e.key !== 'access_token') return;
-    if (!e.newValue) endSession('You were signed out in another tab.');
+    if (!e.newValue) endSession(t('session.elsewhere'));
     else location.reload();
   });
   renderTitle();

@@ -6,10 +6,11 @@
 // values, never counted locally.
 import { ts } from './format.js';
 import { log } from './debug.js';
+import { t } from './i18n.js';
 
 export const state = {
   me: null,                 // {id, username}
-  chats: new Map(),         // id -> Chat (spec shape)
+  chats: new Map(),         // id -> Chat (docs/api.md shape)
   chatsLoaded: false,
   totalUnread: 0,
   applied: new Set(),       // "type:seq" of events already applied
@@ -130,7 +131,10 @@ function touchChatWithMessage(chatId, m) {
 
 // The open chat: server messages by id, plus pending sends from the outbox.
 export function openChat(chatId) {
-  state.open = { chatId, byId: new Map(), hasMore: false, loaded: false, loadingOlder: false, error: null };
+  // hasNewer: the loaded page ends before the newest message (opened at the
+  // first unread); live messages are then fetched by scrolling, not added.
+  state.open = { chatId, byId: new Map(), hasMore: false, hasNewer: false, loaded: false, loadingOlder: false,
+    loadingNewer: false, error: null, dividerAfter: 0, showDivider: false, announced: 0, scrollToDivider: false };
   emit('messages'); emit('typing');
 }
 
@@ -205,7 +209,7 @@ export function applyEvent(ev, source = 'ws') {
       const m = ev.message;
       if (!m) break;
       if (!touchChatWithMessage(chatId, m)) fetchChat(chatId);
-      addMessages(chatId, [m]);
+      if (!(state.open && state.open.chatId === chatId && state.open.hasNewer)) addMessages(chatId, [m]);
       confirmOutbox(m);
       clearTyping(chatId, m.sender_id);
       setUnread(chatId, ev.unread_count, ev.total_unread);
@@ -232,7 +236,10 @@ export function applyEvent(ev, source = 'ws') {
     case 'read_receipt': {
       if (state.me && ev.user_id === state.me.id) {
         const chat = state.chats.get(chatId);
-        if (chat && (chat.last_read_message_id || 0) < ev.last_read_message_id) chat.last_read_message_id = ev.last_read_message_id;
+        if (chat && (chat.last_read_message_id || 0) < ev.last_read_message_id) {
+          chat.last_read_message_id = ev.last_read_message_id;
+          emit('chats');
+        }
         break;
       }
       if (!state.readMarks.has(chatId)) state.readMarks.set(chatId, new Map());
@@ -256,7 +263,7 @@ export function applyEvent(ev, source = 'ws') {
 const TYPING_SHOWN = 5000;
 function setTyping(chatId, userId, username) {
   if (!state.typing.has(chatId)) state.typing.set(chatId, new Map());
-  state.typing.get(chatId).set(userId, { username: username || 'Someone', until: Date.now() + TYPING_SHOWN });
+  state.typing.get(chatId).set(userId, { username: username || t('someone'), until: Date.now() + TYPING_SHOWN });
   emit('typing');
   setTimeout(() => emit('typing'), TYPING_SHOWN + 50);
 }

@@ -1,6 +1,8 @@
-// ws.js -- the WebSocket connection (docs/ws-daemon.md): status, reconnect with
-// exponential backoff and jitter, ping every 30 s, and a pong watchdog that
-// notices a dead link (sleeping laptop, dropped network).
+// ws.js -- the WebSocket connection (docs/api.md): status, reconnect with
+// exponential backoff and jitter, and the page's own ping: every 4 s, with
+// a pong watchdog of 5 s, so a dead link (paused daemon, sleeping laptop,
+// dropped network) is noticed within 10 s.  The browser's offline event
+// drops the socket at once; its online event reconnects at once.
 //
 //   close 4001  -> token refused: onAuthFailed(), no retry
 //   anything else (1006 daemon gone, 1008 slow consumer, ...) -> reconnect
@@ -11,8 +13,8 @@ import { resyncLater } from './sync.js';
 
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 10000;
-const PING_EVERY = 30000;
-const PONG_WAIT = 10000;
+const PING_EVERY = 4000;
+const PONG_WAIT = 5000;
 const OPEN_WAIT = 10000;
 
 export function createConnection({ onEvent, onConnected, onStatus, onAuthFailed }) {
@@ -117,7 +119,9 @@ export function createConnection({ onEvent, onConnected, onStatus, onAuthFailed 
     pingTimer = setInterval(() => {
       if (ws !== sock || sock.readyState !== WebSocket.OPEN) return;
       try { sock.send(JSON.stringify({ type: 'ping' })); } catch (e) { return; }
-      clearTimeout(watchdog);
+      // Armed once per silence: any frame disarms it (onmessage); a later
+      // ping must not push the deadline back.
+      if (watchdog) return;
       watchdog = setTimeout(() => {
         if (ws === sock) { log('no pong, reconnecting'); sock.close(); drop(sock, 0); }
       }, PONG_WAIT);
@@ -147,9 +151,16 @@ export function createConnection({ onEvent, onConnected, onStatus, onAuthFailed 
   }
 
   window.addEventListener('online', () => { log('browser online'); kick(); });
+  // Offline: the socket cannot work; drop it now rather than wait for the
+  // watchdog, and wait for 'online'.
   window.addEventListener('offline', () => {
     log('browser offline');
-    if (!stopped && !ws) setStatus('offline');
+    if (stopped) return;
+    const sock = ws;
+    if (sock) { ws = null; clearTimers(); try { sock.close(); } catch (e) { /* closing anyway */ } }
+    clearTimeout(retryTimer);
+    setStatus('offline');
+    retryTimer = setTimeout(connect, BACKOFF_MAX);
   });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') kick();

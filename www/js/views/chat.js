@@ -1,21 +1,29 @@
-// views/chat.js -- the open chat: history (older pages on scroll-up), live
-// messages, optimistic send with client_id and retry, edit/delete, read
-// marking and the typing indicator.
+// views/chat.js -- the open chat: opens at the first unread message under a
+// "New messages" divider, pages older (scroll up) and newer (scroll down)
+// history, live messages, date separators, grouping, optimistic send with
+// client_id and retry, "seen" marks, the jump-to-latest button and the
+// chat header.  Read marking is in reading.js, keyboard moves in listkeys.js.
 import { api } from '../api.js';
-import { $, reconcile, setText } from '../dom.js';
+import { $, h, reconcile, setText } from '../dom.js';
 import { log } from '../debug.js';
+import { dayKey, dayLabel, ts } from '../format.js';
+import { t, onLangChange } from '../i18n.js';
 import * as store from '../store.js';
-import { createMessage, updateMessage } from './messages.js';
+import { createMessage, updateMessage, startEditing } from './messages.js';
+import { initListKeys, keepRoving } from './listkeys.js';
+import { startReading, stopReading, watch, noteVisible, retryRead } from './reading.js';
 
 const { state } = store;
 const PAGE = 50;
+const CONTEXT = 20;              // read messages shown above the first unread
+const GROUP_GAP = 5 * 60 * 1000; // one sender's messages closer than this form a group
 const TYPING_EVERY = 3000;
+const NEAR = 80;                 // px from an edge that counts as "at" it
 
 let goBack = () => {};
 let stickBottom = true;
 let lastTypingSent = 0;
-let readTimer = null;
-let readInFlight = false;
+const touch = () => window.matchMedia('(pointer: coarse)').matches;
 
 const actions = {
   retry: (cid) => deliver(cid),
@@ -25,7 +33,7 @@ const actions = {
       const m = await api.edit(id, content);
       if (m) store.applyEvent({ type: 'message_updated', chat_id: m.chat_id, message: m }, 'local');
       return '';
-    } catch (err) { return err.network ? 'Could not reach the server. Try again.' : err.message; }
+    } catch (err) { return err.network ? t('msg.network') : err.message; }
   },
   remove: async (id) => {
     try {
@@ -33,7 +41,7 @@ const actions = {
       const open = state.open;
       if (open) store.applyEvent({ type: 'message_deleted', chat_id: open.chatId, message_id: id }, 'local');
       return true;
-    } catch (err) { alertInChat(err.network ? 'Could not reach the server; the message was not deleted.' : err.message); return false; }
+    } catch (err) { alertInChat(err.network ? t('msg.delete.network') : err.message); return false; }
   },
 };
 
@@ -42,41 +50,110 @@ export function initChat(back) {
   $('back-btn').addEventListener('click', () => goBack());
   $('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
   const input = $('message-input');
-  input.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(); }
-  });
+  input.addEventListener('keydown', onComposerKey);
   input.addEventListener('input', () => { autosize(); sendTyping(); });
   const list = $('message-list');
   list.addEventListener('scroll', onScroll, { passive: true });
-  $('jump-bottom').addEventListener('click', () => { scrollToBottom(); $('jump-bottom').hidden = true; });
+  initListKeys(list);
+  $('jump-bottom').addEventListener('click', jumpToLatest);
   store.on('messages', render);
-  store.on('chats', () => { renderHead(); maybeRead(); });
+  store.on('chats', () => { renderHead(); renderJump(); });
+  store.on('unread', renderHead);
   store.on('typing', renderTyping);
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') maybeRead(true); });
-  window.addEventListener('focus', () => maybeRead());
+  onLangChange(() => { renderHead(); if (state.open) renderNow(); renderTyping(); setHint(); });
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') noteVisible(); });
+  setHint();
+}
+
+// Enter sends on a keyboard; on touch screens it makes a new line (the
+// Send button sends), as people expect from phone messengers.
+function onComposerKey(e) {
+  const input = e.currentTarget;
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && !touch()) { e.preventDefault(); send(); return; }
+  if (e.key === 'ArrowUp' && !input.value && !e.shiftKey) {
+    const mine = Array.from($('message-list').querySelectorAll('.msg.mine[data-message-id]:not(.deleted)'));
+    const last = mine[mine.length - 1];
+    if (last) { e.preventDefault(); last.__fromComposer = true; startEditing(last); }
+  }
+}
+
+function setHint() {
+  setText($('composer-hint'), touch() ? t('composer.hint.touch') : t('composer.hint'));
+  $('message-input').setAttribute('enterkeyhint', touch() ? 'enter' : 'send');
+}
+
+// Resolves once the chat list is there (a chat opened straight from its URL).
+function chatsReady() {
+  if (state.chatsLoaded) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { if (state.chatsLoaded) { clearTimeout(timer); resolve(); } };
+    const timer = setTimeout(resolve, 3000);
+    store.on('chats', done);
+  });
 }
 
 export async function showChat(chatId) {
   const open = state.open;
   if (open && open.chatId === chatId) return;
   store.openChat(chatId);
+  startReading($('message-list'), chatId);
   stickBottom = true;
   $('chat-placeholder').hidden = true;
-  setText($('chat-placeholder').firstElementChild, 'Select a chat to start messaging');
+  $('chat-placeholder').firstElementChild.dataset.i18n = 'chat.placeholder';
+  setText($('chat-placeholder').firstElementChild, t('chat.placeholder'));
   $('chat-view').hidden = false;
   $('message-input').value = '';
   autosize();
   renderHead();
-  await loadLatest(chatId, false);
+  await chatsReady();
+  if (state.open && state.open.chatId === chatId) await loadInitial(chatId);
   if (window.matchMedia('(min-width: 701px)').matches || document.activeElement === document.body) {
     $('message-input').focus({ preventScroll: true });
   }
 }
 
 export function hideChat() {
+  stopReading();
   store.closeChat();
   $('chat-view').hidden = true;
   $('chat-placeholder').hidden = false;
+}
+
+// Opening: with unread messages, the page from the first unread on plus a
+// little read context above it, scrolled to the divider; else the newest.
+async function loadInitial(chatId) {
+  const open = state.open;
+  let chat = state.chats.get(chatId);
+  if (!chat || !chat.unread_count) { await loadLatest(chatId, false); return; }
+  // Our read marker moves without an event that carries it (another tab or
+  // device read up to somewhere): ask for the chat as it is now.
+  try {
+    chat = await api.chat(chatId);
+    if (state.open !== open) return;
+    store.upsertChat(chat);
+  } catch (err) { loadFailed(open, err); return; }
+  if (!chat.unread_count) { await loadLatest(chatId, false); return; }
+  const marker = chat.last_read_message_id || 0;
+  // Ids are positive and shared by all chats: with no marker yet, "after 1"
+  // plus "before 2" is the whole chat from its start.
+  const from = Math.max(marker, 1);
+  try {
+    const [after, before] = await Promise.all([
+      api.messages(chatId, { after: from, limit: PAGE }),
+      api.messages(chatId, { before: from + 1, limit: CONTEXT }),
+    ]);
+    if (state.open !== open) return;
+    open.hasMore = !!before.has_more;
+    open.hasNewer = !!after.has_more;
+    open.dividerAfter = marker;
+    open.showDivider = true;
+    open.loaded = true;
+    open.error = null;
+    stickBottom = false;
+    open.scrollToDivider = true;
+    store.addMessages(chatId, [...(before.messages || []), ...(after.messages || [])]);
+    noteNewest();
+  } catch (err) { loadFailed(open, err); }
 }
 
 // Newest page; `replace` drops what was loaded (after a sync reset).
@@ -86,23 +163,33 @@ export async function loadLatest(chatId = state.open && state.open.chatId, repla
   try {
     const res = await api.messages(chatId, { limit: PAGE });
     if (state.open !== open) return;
-    if (replace) open.byId.clear();
+    if (replace || open.hasNewer) open.byId.clear();
     open.hasMore = !!res.has_more;
+    open.hasNewer = false;
     open.loaded = true;
     open.error = null;
     store.addMessages(chatId, res.messages || []);
+    noteNewest();
     stickBottom = true;
-    maybeRead(true);
-  } catch (err) {
-    if (state.open !== open) return;
-    if (err.status === 404) {
-      goBack();
-      setText($('chat-placeholder').firstElementChild, 'That chat does not exist, or you are not a member of it.');
-      return;
-    }
-    open.error = err.network ? 'Could not load messages (offline). They will load when the connection is back.' : err.message;
-    store.emit('messages');
+  } catch (err) { loadFailed(open, err); }
+}
+
+function loadFailed(open, err) {
+  if (state.open !== open) return;
+  if (err.status === 404) {
+    goBack();
+    $('chat-placeholder').firstElementChild.dataset.i18n = 'chat.missing';
+    setText($('chat-placeholder').firstElementChild, t('chat.missing'));
+    return;
   }
+  open.error = err.network ? t('list.load.failed') : err.message;
+  store.emit('messages');
+}
+
+// Messages up to here came from history, not live: not announced.
+function noteNewest() {
+  const msgs = store.openMessages();
+  if (state.open) state.open.announced = Math.max(state.open.announced || 0, msgs.length ? msgs[msgs.length - 1].id : 0);
 }
 
 async function loadOlder() {
@@ -111,7 +198,7 @@ async function loadOlder() {
   const msgs = store.openMessages();
   if (!msgs.length) return;
   open.loadingOlder = true;
-  setOlder('Loading earlier messages…');
+  setOlder(t('list.loading.older'));
   const list = $('message-list');
   try {
     const res = await api.messages(open.chatId, { before: msgs[0].id, limit: PAGE });
@@ -123,9 +210,28 @@ async function loadOlder() {
     list.scrollTop = list.scrollHeight - before;
     setOlder('');
   } catch (err) {
-    setOlder('Could not load earlier messages.');
+    setOlder(t('list.older.failed'));
   } finally {
     open.loadingOlder = false;
+  }
+}
+
+async function loadNewer() {
+  const open = state.open;
+  if (!open || !open.hasNewer || open.loadingNewer || !open.loaded) return;
+  const msgs = store.openMessages();
+  if (!msgs.length) return;
+  open.loadingNewer = true;
+  try {
+    const res = await api.messages(open.chatId, { after: msgs[msgs.length - 1].id, limit: PAGE });
+    if (state.open !== open) return;
+    open.hasNewer = !!res.has_more;
+    store.addMessages(open.chatId, res.messages || []);
+    noteNewest();
+  } catch (err) {
+    log('newer page failed', err.message);
+  } finally {
+    open.loadingNewer = false;
   }
 }
 
@@ -137,15 +243,42 @@ function setOlder(text) {
 
 function onScroll() {
   const list = $('message-list');
-  stickBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60;
-  if (stickBottom) $('jump-bottom').hidden = true;
+  const open = state.open;
+  const fromBottom = list.scrollHeight - list.scrollTop - list.clientHeight;
+  stickBottom = fromBottom < NEAR && !(open && open.hasNewer);
   if (list.scrollTop < 120) loadOlder();
+  if (fromBottom < 400) loadNewer();
+  renderJump();
 }
 
 function scrollToBottom() {
   const list = $('message-list');
   list.scrollTop = list.scrollHeight;
   stickBottom = true;
+}
+
+async function jumpToLatest() {
+  const open = state.open;
+  if (open && open.hasNewer) await loadLatest(open.chatId, true);
+  scrollToBottom();
+  renderJump();
+  const last = Array.from($('message-list').querySelectorAll('.msg')).pop();
+  if (last) last.focus({ preventScroll: true });
+}
+
+// "↓" with the number of unread messages below, when not at the bottom.
+function renderJump() {
+  const btn = $('jump-bottom');
+  const open = state.open;
+  if (!open || !open.loaded) { btn.hidden = true; return; }
+  const list = $('message-list');
+  const away = open.hasNewer || list.scrollHeight - list.scrollTop - list.clientHeight > NEAR;
+  btn.hidden = !away;
+  const chat = state.chats.get(open.chatId);
+  const n = chat ? chat.unread_count || 0 : 0;
+  setText($('jump-count'), n > 0 ? (n > 999 ? '999+' : String(n)) : '');
+  $('jump-count').hidden = n === 0;
+  btn.setAttribute('aria-label', n > 0 ? t('list.jump.count', { n }) : t('list.jump'));
 }
 
 // --- sending ----------------------------------------------------------------
@@ -157,18 +290,19 @@ function uuid() {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-function send() {
+async function send() {
   const open = state.open;
   const input = $('message-input');
   const content = input.value.trim();
   if (!open || !content) return;
-  if (content.length > 4000) { alertInChat('A message can be at most 4000 characters.'); return; }
+  if (content.length > 4000) { alertInChat(t('msg.too.long')); return; }
   const cid = uuid();
   state.outbox.set(cid, { client_id: cid, chat_id: open.chatId, content, status: 'sending', error: '', created: Date.now() });
   input.value = '';
   autosize();
-  stickBottom = true;
   lastTypingSent = 0;
+  if (open.hasNewer) await loadLatest(open.chatId, true);
+  stickBottom = true;
   store.emit('messages');
   deliver(cid);
 }
@@ -190,15 +324,17 @@ async function deliver(cid) {
     const still = state.outbox.get(cid);
     if (!still) return;
     still.status = 'failed';
-    still.error = err.network ? 'Not sent (no connection).' : `Not sent: ${err.message}`;
+    still.error = err.network ? t('msg.failed.network') : t('msg.failed.reason', { reason: err.message });
     still.retryable = err.network || err.status >= 500 || err.status === 429;
     store.emit('messages');
   }
 }
 
-// After a reconnect: resend what failed for lack of a network.
+// After a reconnect: resend what failed for lack of a network, and the
+// read marker if the server did not get it.
 export function retryFailed() {
   for (const item of state.outbox.values()) if (item.status === 'failed' && item.retryable) deliver(item.client_id);
+  retryRead();
 }
 
 function sendTyping() {
@@ -221,62 +357,80 @@ function alertInChat(text) {
   setTimeout(() => { if ($('older-status').textContent === text) setOlder(''); }, 5000);
 }
 
-// --- read marking -------------------------------------------------------------
-// The open chat is read while the tab is visible: on opening, when new
-// messages arrive, when the tab becomes visible again.
-function maybeRead(force = false) {
-  const open = state.open;
-  if (!open || !open.loaded || document.visibilityState !== 'visible') return;
-  const chat = state.chats.get(open.chatId);
-  const unread = chat ? chat.unread_count || 0 : 0;
-  if (!force && unread === 0) return;
-  const chatId = open.chatId;
-  clearTimeout(readTimer);
-  readTimer = setTimeout(() => markRead(chatId), 100);
-}
-
-async function markRead(chatId) {
-  if (readInFlight) { readTimer = setTimeout(() => markRead(chatId), 200); return; }
-  if (!state.open || state.open.chatId !== chatId) return;
-  readInFlight = true;
-  try {
-    const r = await api.read(chatId);
-    if (r) store.setUnread(r.chat_id ?? chatId, r.unread_count, r.total_unread);
-  } catch (err) {
-    log('read failed', err.message);
-  } finally {
-    readInFlight = false;
-  }
-}
-
 // --- rendering ------------------------------------------------------------
+// "Seen" (direct) or "Seen by N" (group) on your newest message that others
+// have read up to, never on a deleted one.
+function seenMarks(msgs, meId, chat) {
+  const marks = Array.from((state.readMarks.get(state.open.chatId) || new Map()).values());
+  if (!marks.length) return new Map();
+  for (let i = msgs.length - 1; i >= 0; i -= 1) {
+    const m = msgs[i];
+    if (m.sender_id !== meId || m.deleted) continue;
+    const n = marks.filter((r) => r >= m.id).length;
+    if (!n) continue;
+    return new Map([[m.id, chat && chat.kind === 'group' ? t('msg.seen.by', { n }) : t('msg.seen')]]);
+  }
+  return new Map();
+}
+
+// The list's items in order: day separators, the "New messages" divider,
+// messages (with group starts marked) and the pending sends at the end.
 function viewModels() {
   const open = state.open;
   const meId = state.me ? state.me.id : 0;
-  const marks = state.readMarks.get(open.chatId);
-  const otherRead = marks ? Math.max(0, ...marks.values()) : 0;
+  const chat = state.chats.get(open.chatId);
+  const group = !!(chat && chat.kind === 'group');
   const msgs = store.openMessages();
-  let seenId = 0;
-  for (const m of msgs) if (m.sender_id === meId && m.id <= otherRead) seenId = m.id;
-  const vms = msgs.map((m) => ({
-    key: store.messageKey(m), id: m.id, mine: m.sender_id === meId, sender: m.sender_username,
-    created_at: m.created_at, content: m.content, edited: m.edited_at, deleted: !!m.deleted,
-    status: 'sent', error: '', client_id: m.client_id || '', seen: m.id === seenId,
+  const seen = seenMarks(msgs, meId, chat);
+  const rows = msgs.map((m) => ({
+    kind: 'msg', key: store.messageKey(m), id: m.id, mine: m.sender_id === meId, sender: m.sender_username,
+    sender_id: m.sender_id, created_at: m.created_at, content: m.content, edited: m.edited_at, deleted: !!m.deleted,
+    status: 'sent', error: '', client_id: m.client_id || '', seen: seen.get(m.id) || '', group,
   }));
   for (const o of store.pendingFor(open.chatId)) {
-    vms.push({ key: `c${o.client_id}`, id: 0, mine: true, sender: state.me ? state.me.username : '',
-      created_at: '', content: o.content, edited: null, deleted: false, status: o.status, error: o.error,
-      client_id: o.client_id, seen: false });
+    rows.push({ kind: 'msg', key: `c${o.client_id}`, id: 0, mine: true, sender: state.me ? state.me.username : '',
+      sender_id: meId, created_at: '', content: o.content, edited: null, deleted: false, status: o.status,
+      error: o.error, client_id: o.client_id, seen: '', group });
   }
-  return vms;
+  const out = [];
+  let prev = null;
+  let divided = !open.showDivider;
+  for (const r of rows) {
+    const when = r.created_at || new Date().toISOString();
+    const day = dayKey(when);
+    let first = !prev || prev.sender_id !== r.sender_id || ts(when) - ts(prev.when) > GROUP_GAP;
+    if (!prev || prev.day !== day) { out.push({ kind: 'day', key: `d${day}`, label: dayLabel(when) }); first = true; }
+    if (!divided && r.id > open.dividerAfter && !r.mine) {
+      out.push({ kind: 'new', key: 'new-divider' });
+      divided = true;
+      first = true;
+    }
+    r.first = first;
+    out.push(r);
+    prev = { sender_id: r.sender_id, when, day };
+  }
+  return out;
 }
 
-let lastNewest = '';
+function createRow(vm) {
+  if (vm.kind === 'msg') return createMessage(vm, actions);
+  if (vm.kind === 'new') {
+    return h('div', { class: 'sep new-divider', testid: 'new-messages-divider', role: 'separator' },
+      h('span', { text: t('list.new.divider') }));
+  }
+  return h('div', { class: 'sep day-sep', testid: 'day-separator', role: 'separator' }, h('span'));
+}
+
+function updateRow(el, vm) {
+  if (vm.kind === 'msg') { updateMessage(el, vm); if (vm.id) watch(el, vm.id); return; }
+  setText(el.firstChild, vm.kind === 'new' ? t('list.new.divider') : vm.label);
+  el.setAttribute('aria-label', el.firstChild.textContent);
+}
+
 function render() {
   const open = state.open;
-  if (!open) { $('message-list').replaceChildren(); lastNewest = ''; $('jump-bottom').hidden = true; return; }
+  if (!open) { $('message-list').replaceChildren(); $('jump-bottom').hidden = true; return; }
   renderNow();
-  maybeRead();
 }
 
 function renderNow() {
@@ -284,19 +438,42 @@ function renderNow() {
   const list = $('message-list');
   const wasBottom = stickBottom || list.scrollHeight - list.scrollTop - list.clientHeight < 60;
   const vms = viewModels();
-  reconcile(list, vms, (vm) => vm.key, (vm) => createMessage(vm, actions), updateMessage);
+  reconcile(list, vms, (vm) => vm.key, createRow, updateRow);
+  keepRoving(list);
   list.classList.toggle('empty', open.loaded && vms.length === 0);
   if (open.error) setOlder(open.error);
-  else if (!open.loadingOlder && $('older-status').textContent.startsWith('Could not load messages')) setOlder('');
-  const newest = vms.length ? vms[vms.length - 1].key : '';
-  if (wasBottom) scrollToBottom();
-  else if (newest !== lastNewest && lastNewest) $('jump-bottom').hidden = false;
-  lastNewest = newest;
-  // A short history that does not fill the pane: fetch older right away.
+  else if (!open.loadingOlder && $('older-status').textContent === t('list.load.failed')) setOlder('');
+  if (open.scrollToDivider) {
+    open.scrollToDivider = false;
+    const div = list.querySelector('.new-divider');
+    if (div) list.scrollTop = Math.max(0, div.offsetTop - list.offsetTop - 8);
+  } else if (wasBottom && !open.hasNewer) scrollToBottom();
+  announce(vms);
+  renderJump();
+  noteVisible();
+  // A short history that does not fill the pane: fetch more right away.
   if (open.hasMore && list.scrollHeight <= list.clientHeight + 10) loadOlder();
+  if (open.hasNewer && list.scrollHeight <= list.clientHeight + 10) loadNewer();
 }
 
-function renderHead() {
+// Screen readers hear other people's new messages, and nothing else: the
+// list itself is not live (opening a chat must not read 50 messages).
+function announce(vms) {
+  const open = state.open;
+  let newest = open.announced || 0;
+  const say = [];
+  for (const vm of vms) {
+    if (vm.kind !== 'msg' || !vm.id || vm.id <= newest) continue;
+    if (!vm.mine && !vm.deleted) say.push(t('list.announce', { name: vm.sender, text: vm.content }));
+    newest = vm.id;
+  }
+  open.announced = newest;
+  if (say.length) setText($('announcer'), say.slice(-3).join('\n'));
+}
+
+// The chat header: title, who is in it, and on phones the back button with
+// the unread count of the other chats.
+export function renderHead() {
   const open = state.open;
   if (!open) return;
   const chat = state.chats.get(open.chatId);
@@ -304,17 +481,22 @@ function renderHead() {
   let sub = '';
   if (chat && chat.kind === 'group') {
     const names = (chat.members || []).map((u) => u.username);
-    sub = `${names.length} members: ${names.join(', ')}`;
-  } else if (chat) sub = 'Direct message';
+    sub = t('chat.members', { n: names.length, names: names.join(', ') });
+  } else if (chat) sub = t('chat.direct');
   setText($('chat-head-sub'), sub);
+  const others = Math.max(0, (state.totalUnread || 0) - (chat ? chat.unread_count || 0 : 0));
+  const badge = $('back-badge');
+  setText(badge, others > 999 ? '999+' : String(others));
+  badge.hidden = others === 0;
+  $('back-btn').setAttribute('aria-label', others ? t('chat.back.unread', { n: others }) : t('chat.back'));
 }
 
 function renderTyping() {
   const open = state.open;
   const names = open ? store.typingNames(open.chatId) : [];
   let text = '';
-  if (names.length === 1) text = `${names[0]} is typing…`;
-  else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
-  else if (names.length > 2) text = 'Several people are typing…';
+  if (names.length === 1) text = t('typing.one', { a: names[0] });
+  else if (names.length === 2) text = t('typing.two', { a: names[0], b: names[1] });
+  else if (names.length > 2) text = t('typing.many');
   setText($('typing'), text);
 }

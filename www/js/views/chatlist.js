@@ -1,7 +1,9 @@
 // views/chatlist.js -- the list of chats: title, preview, time, badge,
 // most recent activity first; and the tab title "(N) Parley".
 import { $, h, reconcile, setText } from '../dom.js';
-import { shortTime, fullTime, initial } from '../format.js';
+import { shortTime, fullTime } from '../format.js';
+import { paintAvatar } from '../avatar.js';
+import { t } from '../i18n.js';
 import { state, on, sortedChats } from '../store.js';
 import { pageUrl } from '../base.js';
 
@@ -16,10 +18,10 @@ export function initChatList(navigateToChat) {
 
 export function previewText(chat) {
   const m = chat.last_message;
-  if (!m) return chat.kind === 'group' ? 'Group created' : 'No messages yet';
-  if (m.deleted) return 'Message deleted';
+  if (!m) return chat.kind === 'group' ? t('chat.group.created') : t('chat.none');
+  if (m.deleted) return t('msg.deleted');
   const mine = state.me && m.sender_id === state.me.id;
-  const prefix = mine ? 'You: ' : (chat.kind === 'group' && m.sender_username ? `${m.sender_username}: ` : '');
+  const prefix = mine ? t('chat.you.prefix') : (chat.kind === 'group' && m.sender_username ? `${m.sender_username}: ` : '');
   return prefix + String(m.content || '').replace(/\s+/g, ' ');
 }
 
@@ -42,7 +44,7 @@ function createItem(chat) {
 }
 
 function updateItem(li, chat) {
-  const title = chat.title || 'Chat';
+  const title = chat.title || t('chat.default');
   const preview = previewText(chat);
   const when = (chat.last_message && chat.last_message.created_at) || chat.updated_at;
   const unread = chat.unread_count || 0;
@@ -52,26 +54,27 @@ function updateItem(li, chat) {
   li.classList.toggle('deleted-preview', !!(chat.last_message && chat.last_message.deleted));
   const link = li.firstChild;
   if (active) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
-  link.setAttribute('aria-label', `${title}${unread ? `, ${unread} unread` : ''}: ${preview}`);
-  setText(li.querySelector('.avatar'), initial(title));
-  li.querySelector('.avatar').classList.toggle('group', chat.kind === 'group');
+  // A direct chat shows the other person's colour, a group its own.
+  const other = chat.kind === 'direct' && (chat.members || []).find((u) => !state.me || u.id !== state.me.id);
+  paintAvatar(li.querySelector('.avatar'), other ? other.id : -chat.id, title);
   setText(li.querySelector('.chat-title'), title);
   setText(li.querySelector('.chat-preview'), preview);
-  const t = li.querySelector('.chat-time');
-  setText(t, shortTime(when));
-  t.setAttribute('datetime', when || '');
-  t.title = fullTime(when);
+  const tm = li.querySelector('.chat-time');
+  setText(tm, shortTime(when));
+  tm.setAttribute('datetime', when || '');
+  tm.title = fullTime(when);
   const slot = li.querySelector('.badge-slot');
   let badge = slot.firstChild;
   if (unread > 0) {
     if (!badge) {
       badge = h('span', { class: 'unread-badge', testid: 'unread-badge' });
-      slot.append(badge);
+      slot.append(badge, h('span', { class: 'sr-only' }));
     }
     setText(badge, unread > 999 ? '999+' : String(unread));
-    badge.setAttribute('aria-label', `${unread} unread`);
+    // Read as part of the link's name: "Title 12:30 Preview 3 unread".
+    setText(badge.nextSibling, ` ${t('chat.unread.word')}`);
   } else if (badge) {
-    badge.remove();
+    slot.replaceChildren();
   }
 }
 
@@ -84,6 +87,6 @@ function render() {
 
 export function renderTitle() {
   const n = state.totalUnread || 0;
-  const want = n > 0 ? `(${n}) Parley` : 'Parley';
+  const want = n > 0 ? t('app.title.unread', { n }) : t('app.title');
   if (document.title !== want) document.title = want;
 }

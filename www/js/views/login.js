@@ -1,31 +1,37 @@
 // views/login.js -- sign in (and optional sign up) form.
 import { api } from '../api.js';
 import { $ } from '../dom.js';
+import { t, onLangChange } from '../i18n.js';
 
 let mode = 'login';
+let errKey = '';   // the shown error's string key, to translate it on a language switch
 let onSuccess = () => {};
 
 export function initLogin(success) {
   onSuccess = success;
   $('login-form').addEventListener('submit', submit);
   $('login-switch').addEventListener('click', () => setMode(mode === 'login' ? 'register' : 'login'));
+  onLangChange(() => setMode(mode, true));
   for (const id of ['login-username', 'login-password']) {
     $(id).addEventListener('input', () => showError(''));
   }
 }
 
-function setMode(m) {
+function setMode(m, keepError = false) {
   mode = m;
-  const reg = m === 'register';
-  $('login-heading').textContent = reg ? 'Create your account' : 'Sign in to continue';
-  $('login-submit').textContent = reg ? 'Create account' : 'Sign in';
-  $('login-switch-text').textContent = reg ? 'Already have an account?' : 'No account yet?';
-  $('login-switch').textContent = reg ? 'Sign in' : 'Create one';
-  $('login-password').autocomplete = reg ? 'new-password' : 'current-password';
-  showError('');
+  const sfx = m === 'register' ? '.register' : '';
+  for (const [id, key] of [['login-heading', 'login.heading'], ['login-submit', 'login.submit'],
+    ['login-switch-text', 'login.switch.text'], ['login-switch', 'login.switch']]) {
+    $(id).dataset.i18n = key + sfx;
+    $(id).textContent = t(key + sfx);
+  }
+  $('login-password').autocomplete = sfx ? 'new-password' : 'current-password';
+  if (!keepError) showError('');
+  else if (errKey) showError(t(errKey), errKey);
 }
 
-function showError(text) {
+function showError(text, key = '') {
+  errKey = text ? key : '';
   const el = $('login-error');
   el.textContent = text;
   el.hidden = !text;
@@ -44,14 +50,15 @@ export function showLogin(notice = '') {
   setTimeout(() => $('login-username').focus(), 0);
 }
 
+// [text, key]: our own messages are translatable, the server's are shown as they are.
 function messageFor(err, reg) {
-  if (err.network) return 'Could not reach the server. Check your connection and try again.';
-  if (err.status === 401) return 'Wrong username or password.';
-  if (err.status === 429) return 'Too many attempts. Please wait a moment and try again.';
-  if (err.status === 409) return 'That username is already taken.';
-  if (err.status === 403 && reg) return 'Sign-up is switched off on this server.';
-  if (err.status === 400) return err.message || 'Please check the username and password.';
-  return err.message || 'Something went wrong. Please try again.';
+  const key = err.network ? 'login.err.network' : err.status === 401 ? 'login.err.credentials'
+    : err.status === 429 ? 'login.err.rate' : err.status === 409 ? 'login.err.taken'
+      : err.status === 403 && reg ? 'login.err.closed' : '';
+  if (key) return [t(key), key];
+  if (err.message) return [err.message, ''];
+  const k = err.status === 400 ? 'login.err.check' : 'login.err.other';
+  return [t(k), k];
 }
 
 async function submit(e) {
@@ -59,12 +66,12 @@ async function submit(e) {
   const username = $('login-username').value.trim();
   const password = $('login-password').value;
   if (!username || !password) {
-    showError('Enter your username and password.');
+    showError(t('login.err.empty'), 'login.err.empty');
     return;
   }
   const reg = mode === 'register';
   if (reg && !/^[A-Za-z0-9_.-]{3,32}$/.test(username)) {
-    showError('Usernames are 3–32 letters, digits, _ . or -');
+    showError(t('login.err.username'), 'login.err.username');
     return;
   }
   const btn = $('login-submit');
@@ -76,7 +83,7 @@ async function submit(e) {
     $('login-notice').hidden = true;
     onSuccess(res.access_token, res.user);
   } catch (err) {
-    showError(messageFor(err, reg));
+    showError(...messageFor(err, reg));
     $('login-password').select();
   } finally {
     btn.disabled = false;
