@@ -47,6 +47,8 @@ static const struct cfg_key cfg_keys[] = {
     NUM(login_user_max, "5", 1, 1000000),
     NUM(login_addr_max, "100", 1, 1000000),
     NUM(login_window_secs, "900", 1, 86400),
+    STR(upload_dir, "/var/lib/parley/uploads", 2),
+    NUM(upload_max_bytes, "26214400", 1, 1L << 40),
 };
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 

@@ -30,6 +30,8 @@ struct pl_config {
     long login_user_max;   /* failed logins per username per window */
     long login_addr_max;   /* failed logins per client address per window */
     long login_window_secs;
+    char *upload_dir;      /* absolute folder of uploaded files (lighttpd's X-Sendfile docroot) */
+    long upload_max_bytes; /* largest upload accepted */
 };
 
 /* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or
