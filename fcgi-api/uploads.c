@@ -31,6 +31,8 @@
 
 #define UPLOADS_SWEEP_BATCH 100
 #define UPLOADS_CT_MAX 100
+/* Longest name accepted before cleaning (which cuts to FNAME_MAX bytes). */
+#define UPLOADS_NAME_IN_MAX 2048
 #define UPLOADS_COOKIE "parley_file_token"
 
 static const struct db_stmt st_insert = {
@@ -202,7 +204,7 @@ static void uploads_store(struct app *app, struct req *req, struct resp *resp,
 
 void uploads_post(struct app *app, struct req *req, struct resp *resp)
 {
-    char raw[FNAME_MAX * 4 + 1], name[FNAME_MAX + 1], err[256];
+    char raw[UPLOADS_NAME_IN_MAX + 1], name[FNAME_MAX + 1], err[256];
     struct upstore_file f;
     enum upstore_status us;
     int has;
@@ -214,7 +216,8 @@ void uploads_post(struct app *app, struct req *req, struct resp *resp)
     }
     if (has < 0 || fname_clean(raw, strlen(raw), name) < 0) {
         http_error(resp, 400, "invalid_field",
-                   "name must be UTF-8 text of at most %d bytes without NUL", FNAME_MAX * 4);
+                   "name must be UTF-8 text of at most %d bytes without NUL",
+                   UPLOADS_NAME_IN_MAX);
         return;
     }
     if (!req->body_read) {           /* the router streams this route */
