@@ -12,6 +12,8 @@ import { initLogin, showLogin } from './views/login.js';
 import { initChatList, renderTitle } from './views/chatlist.js';
 import { initChat, showChat, hideChat, loadLatest, retryFailed } from './views/chat.js';
 import { initNewChat } from './views/newchat.js';
+import { initUpload, setFileCookie } from './views/upload.js';
+import { initNotify } from './views/notify.js';
 
 const EXPIRED = 'Your session has expired. Please sign in again.';
 let session = false;
@@ -65,6 +67,7 @@ function startSession(user) {
   store.state.me = user;
   setText($('me-name'), user ? user.username : '');
   setText($('me-avatar'), initial(user && user.username));
+  setFileCookie(getToken());
   if (session) return;
   session = true;
   resetCursor();
@@ -83,6 +86,7 @@ function endSession(notice = '') {
   clearTimeout(syncRetry);
   conn.stop();
   clearSession();
+  setFileCookie(null);
   resetCursor();
   store.resetAll();
   hideChat();
@@ -120,6 +124,8 @@ function boot() {
   initChatList((id) => navigate(`/chats/${id}`));
   initChat(() => navigate('/chats'));
   initNewChat((id) => navigate(`/chats/${id}`));
+  initUpload();
+  initNotify((id) => navigate(`/chats/${id}`));
   $('logout-btn').addEventListener('click', () => endSession(''));
   // Another tab logged out (or in as someone else).
   window.addEventListener('storage', (e) => {

@@ -262,6 +262,7 @@ function viewModels() {
     key: store.messageKey(m), id: m.id, mine: m.sender_id === meId, sender: m.sender_username,
     created_at: m.created_at, content: m.content, edited: m.edited_at, deleted: !!m.deleted,
     status: 'sent', error: '', client_id: m.client_id || '', seen: m.id === seenId,
+    attachments: m.attachments || [],
   }));
   for (const o of store.pendingFor(open.chatId)) {
     vms.push({ key: `c${o.client_id}`, id: 0, mine: true, sender: state.me ? state.me.username : '',

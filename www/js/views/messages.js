@@ -3,6 +3,7 @@
 // All user text goes through textContent.
 import { h, setText } from '../dom.js';
 import { messageTime, fullTime } from '../format.js';
+import { renderAttachments, attachmentsSig } from './attachments.js';
 
 // view model: {key, id, mine, sender, created_at, content, edited, deleted,
 //              status: 'sent'|'sending'|'failed', error, client_id, seen}
@@ -14,6 +15,7 @@ export function createMessage(vm, actions) {
         h('time', { class: 'msg-time' }),
         h('span', { class: 'edited', hidden: true, text: 'edited' })),
       h('div', { class: 'msg-body' }, h('p', { class: 'msg-text', testid: 'message-text' })),
+      h('div', { class: 'msg-attachments', hidden: true }),
       h('div', { class: 'msg-status', 'aria-live': 'polite' })),
     h('div', { class: 'msg-actions' }));
   li.__actions = actions;
@@ -23,7 +25,7 @@ export function createMessage(vm, actions) {
 
 function sig(vm) {
   return JSON.stringify([vm.id, vm.mine, vm.sender, vm.created_at, vm.content, vm.edited, vm.deleted,
-    vm.status, vm.error, vm.seen]);
+    vm.status, vm.error, vm.seen, attachmentsSig(vm.attachments)]);
 }
 
 export function updateMessage(li, vm) {
@@ -51,6 +53,7 @@ export function updateMessage(li, vm) {
 
   if (vm.deleted && li.__editing) stopEditing(li);
   if (!li.__editing) renderBody(li, vm);
+  renderAttachments(li.querySelector('.msg-attachments'), vm.deleted ? [] : vm.attachments);
   renderStatus(li, vm);
   renderActions(li, vm);
 }
