@@ -8,7 +8,10 @@
 #
 # Settings (environment):
 #   PARLEY_BUILD         build folder (default build)
-#   BENCH_STEPS          which steps to run (default "1 2 3 4")
+#   BENCH_STEPS          which steps to run (default "1 2 3 4 5"; 5 = file
+#                        downloads, needs no seeding)
+#   BENCH_FILE_SECS      seconds per download run in step 5 (default 5)
+#   BENCH_FILE_ROUNDS    interleaved API/static run pairs in step 5 (default 3)
 #   BENCH_DURATION       seconds per wrk / pgbench run (default 10)
 #   BENCH_CONNS          idle WebSockets for step 3 (default 19000)
 #   BENCH_CONN_PROCS     client processes holding them (default 4)
@@ -24,7 +27,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BENCH=$ROOT/tests/bench
 export PARLEY_BUILD=${PARLEY_BUILD:-build}
-STEPS=${BENCH_STEPS:-1 2 3 4}
+STEPS=${BENCH_STEPS:-1 2 3 4 5}
 DUR=${BENCH_DURATION:-10}
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 
@@ -80,8 +83,10 @@ if [ -f "$VAR/run/wsd.pid" ] && kill -0 "$(cat "$VAR/run/wsd.pid")" 2>/dev/null;
 DBURL=$(sed -n 's/^database_url[[:space:]]*=[[:space:]]*//p' "$VAR/parley.conf" | tail -n 1)
 
 # --- seed ----------------------------------------------------------------------
-say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 users)"
-timeout 300 node "$BENCH/seed.js" || die "seeding failed"
+if has_step 1 || has_step 2 || has_step 3 || has_step 4; then
+    say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 users)"
+    timeout 300 node "$BENCH/seed.js" || die "seeding failed"
+fi
 
 # --- step 1: HTTP API vs pgbench ----------------------------------------------
 # measured TAG CMD...: runs CMD, recording this stack's CPU by component,
@@ -151,6 +156,9 @@ if [ "$WSD_OK" = 1 ]; then
 else
     say "ws-daemon is not running: steps 2-4 skipped (see $VAR/log/ws-daemon.log)"
 fi
+
+# --- step 5: 10 MiB downloads, X-Sendfile vs static ---------------------------
+if has_step 5; then timeout 180 node "$BENCH/files.js" || say "step 5 failed"; fi
 
 # --- report -----------------------------------------------------------------------
 T1=$(date +%s)
