@@ -13,6 +13,7 @@
 #include "sync.h"
 #include "uploads.h"
 #include "mute.h"
+#include "presence.h"
 #include "users.h"
 #include "validate.h"
 
@@ -42,6 +43,8 @@ static const struct route routes[] = {
     { "DELETE", "/api/messages/#", messages_delete, 1 },
     { "GET", "/api/sync", sync_get, 1 },
     { "PUT", "/api/chats/#/mute", mute_put, 1 },
+    { "GET", "/api/presence", presence_get, 1 },
+    { "POST", "/api/presence", presence_post, 1 },
     { "POST", "/api/uploads", uploads_post, 1 },
     /* Authenticates itself: browsers fetch files with <img src> and links,
      * which carry a cookie but no Authorization header. */

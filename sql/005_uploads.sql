@@ -127,3 +127,89 @@ BEGIN
     seq := s;
 END
 $$;
+
+-- Presence.  Each open page (tab) reports itself while its WebSocket is up
+-- (POST /api/presence, every 15 s and on changes); a report lives
+-- p_ttl seconds.  A user is 'online' with any live active tab, 'away' with
+-- live tabs that are all hidden or idle, else 'offline'.  Tabs may sit on
+-- any number of ws-daemons: the reports meet here, in the database, so the
+-- answer is the same whichever daemon or API worker is asked; a daemon that
+-- dies stops its pages' reports (they only report while connected), so its
+-- users go offline when their last report expires.
+-- Changes are announced debounced: presence_users keeps what was last
+-- announced and when; parley_presence_due returns users whose status now
+-- differs, at most once per p_debounce seconds each.
+CREATE TABLE presence_tabs (
+    user_id    bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    tab_id     text NOT NULL CHECK (length(tab_id) BETWEEN 1 AND 64),
+    active     boolean NOT NULL,
+    expires_at timestamptz NOT NULL,
+    PRIMARY KEY (user_id, tab_id)
+);
+CREATE INDEX presence_tabs_expiry ON presence_tabs (expires_at);
+
+CREATE TABLE presence_users (
+    user_id      bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    last_seen_at timestamptz NOT NULL,
+    announced    text NOT NULL DEFAULT 'offline',
+    announced_at timestamptz NOT NULL DEFAULT 'epoch',
+    dirty        boolean NOT NULL DEFAULT false
+);
+CREATE INDEX presence_users_dirty ON presence_users (announced_at) WHERE dirty;
+
+CREATE FUNCTION parley_presence_status(p_user bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN bool_or(t.active) THEN 'online'
+                WHEN count(*) > 0 THEN 'away' ELSE 'offline' END
+      FROM presence_tabs t WHERE t.user_id = p_user AND t.expires_at > now()
+$$;
+
+-- One report from one tab.  p_state: 'active' | 'away' | 'gone' (the tab
+-- is closing).
+CREATE FUNCTION parley_presence_beat(p_user bigint, p_tab text, p_state text, p_ttl integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_state = 'gone' THEN
+        DELETE FROM presence_tabs WHERE user_id = p_user AND tab_id = p_tab;
+    ELSE
+        INSERT INTO presence_tabs AS t (user_id, tab_id, active, expires_at)
+        VALUES (p_user, p_tab, p_state = 'active', now() + make_interval(secs => p_ttl))
+        ON CONFLICT (user_id, tab_id) DO UPDATE
+           SET active = excluded.active, expires_at = excluded.expires_at;
+    END IF;
+    INSERT INTO presence_users AS p (user_id, last_seen_at, dirty) VALUES (p_user, now(), true)
+    ON CONFLICT (user_id) DO UPDATE SET last_seen_at = now(), dirty = true;
+END
+$$;
+
+-- Drops expired reports, then returns (and records as announced) at most
+-- p_limit users whose status differs from what was last announced and
+-- whose last announcement is older than p_debounce seconds.  A change held
+-- back by the debounce stays dirty and comes out of a later call.
+CREATE FUNCTION parley_presence_due(p_debounce integer, p_limit integer,
+                                    OUT user_id bigint, OUT status text,
+                                    OUT last_seen_at text)
+RETURNS SETOF record LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    s text;
+BEGIN
+    WITH gone AS (DELETE FROM presence_tabs t WHERE t.expires_at <= now() RETURNING t.user_id)
+    UPDATE presence_users p SET dirty = true WHERE p.user_id IN (SELECT g.user_id FROM gone g);
+    FOR r IN SELECT p.user_id, p.announced, p.last_seen_at FROM presence_users p
+              WHERE p.dirty AND p.announced_at < now() - make_interval(secs => p_debounce)
+              ORDER BY p.announced_at LIMIT p_limit FOR UPDATE SKIP LOCKED LOOP
+        s := parley_presence_status(r.user_id);
+        IF s <> r.announced THEN
+            UPDATE presence_users p SET announced = s, announced_at = now(), dirty = false
+             WHERE p.user_id = r.user_id;
+            user_id := r.user_id;
+            status := s;
+            last_seen_at := parley_ts(r.last_seen_at);
+            RETURN NEXT;
+        ELSE
+            UPDATE presence_users p SET dirty = false WHERE p.user_id = r.user_id;
+        END IF;
+    END LOOP;
+END
+$$;

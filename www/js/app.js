@@ -14,6 +14,7 @@ import { initChat, showChat, hideChat, loadLatest, retryFailed } from './views/c
 import { initNewChat } from './views/newchat.js';
 import { initUpload, setFileCookie } from './views/upload.js';
 import { initNotify } from './views/notify.js';
+import { initPresence, presenceConnection, presenceStop } from './views/presence.js';
 
 const EXPIRED = 'Your session has expired. Please sign in again.';
 let session = false;
@@ -25,6 +26,7 @@ const conn = createConnection({
     syncNow('connect');
   },
   onStatus: (s) => {
+    presenceConnection(s);
     const el = $('connection-status');
     el.textContent = s;
     el.dataset.state = s;
@@ -84,6 +86,7 @@ function endSession(notice = '') {
   log('session ended', notice);
   session = false;
   clearTimeout(syncRetry);
+  presenceStop();
   conn.stop();
   clearSession();
   setFileCookie(null);
@@ -126,6 +129,7 @@ function boot() {
   initNewChat((id) => navigate(`/chats/${id}`));
   initUpload();
   initNotify((id) => navigate(`/chats/${id}`));
+  initPresence();
   $('logout-btn').addEventListener('click', () => endSession(''));
   // Another tab logged out (or in as someone else).
   window.addEventListener('storage', (e) => {

@@ -261,6 +261,8 @@ export function applyEvent(ev, source = 'ws') {
     case 'chat_muted':
       setMuted(chatId, !!ev.muted);
       break;
+    case 'presence':     // views/presence.js keeps these
+      break;
     default:
       log('unknown event', ev.type);
       return false;
