@@ -75,10 +75,14 @@ function otherOf(chat) {
   return o ? o.id : null;
 }
 
+// Loads the status of every direct-chat partner not asked about yet
+// (all of them after a reconnect: `asked` is cleared then).
+const asked = new Set();
 async function load() {
   const ids = new Set();
-  for (const c of store.state.chats.values()) { const o = otherOf(c); if (o) ids.add(o); }
+  for (const c of store.state.chats.values()) { const o = otherOf(c); if (o && !asked.has(o)) ids.add(o); }
   if (!ids.size) return;
+  for (const id of ids) asked.add(id);
   try {
     const res = await fetch(`/api/presence?user_ids=${Array.from(ids).slice(0, 200).join(',')}`, {
       headers: { Authorization: `Bearer ${getToken()}` }, cache: 'no-store' });
@@ -124,7 +128,7 @@ function render() {
 export function presenceConnection(status) {
   const was = connected;
   connected = status === 'online';
-  if (connected && !was) { beat(); load(); }
+  if (connected && !was) { asked.clear(); beat(); load(); }
   if (!connected) clearTimeout(beatTimer);
 }
 
@@ -134,6 +138,7 @@ export function presenceStop() {
   if (lastSent && lastSent !== 'gone') send('gone', true);
   lastSent = '';
   known.clear();
+  asked.clear();
 }
 
 export function initPresence() {
@@ -153,7 +158,7 @@ export function initPresence() {
     known.set(ev.user_id, { user_id: ev.user_id, status: ev.status, last_seen_at: ev.last_seen_at });
     render();
   });
-  store.on('chats', () => { render(); });
+  store.on('chats', () => { if (connected) load(); render(); });
   store.on('messages', render);
   setInterval(render, 30000);   // "last seen N min ago" moves on
 }
