@@ -168,17 +168,26 @@ $$;
 -- is closing).
 CREATE FUNCTION parley_presence_beat(p_user bigint, p_tab text, p_state text, p_ttl integer)
 RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    prev    boolean;
+    changed boolean;
 BEGIN
     IF p_state = 'gone' THEN
         DELETE FROM presence_tabs WHERE user_id = p_user AND tab_id = p_tab;
+        changed := FOUND;
     ELSE
+        -- A keepalive that changes nothing only moves the expiry: the
+        -- user is not marked for parley_presence_due (most reports).
+        SELECT t.active INTO prev FROM presence_tabs t
+         WHERE t.user_id = p_user AND t.tab_id = p_tab AND t.expires_at > now();
+        changed := prev IS NULL OR prev <> (p_state = 'active');
         INSERT INTO presence_tabs AS t (user_id, tab_id, active, expires_at)
         VALUES (p_user, p_tab, p_state = 'active', now() + make_interval(secs => p_ttl))
         ON CONFLICT (user_id, tab_id) DO UPDATE
            SET active = excluded.active, expires_at = excluded.expires_at;
     END IF;
-    INSERT INTO presence_users AS p (user_id, last_seen_at, dirty) VALUES (p_user, now(), true)
-    ON CONFLICT (user_id) DO UPDATE SET last_seen_at = now(), dirty = true;
+    INSERT INTO presence_users AS p (user_id, last_seen_at, dirty) VALUES (p_user, now(), changed)
+    ON CONFLICT (user_id) DO UPDATE SET last_seen_at = now(), dirty = p.dirty OR excluded.dirty;
 END
 $$;
 

@@ -8,8 +8,9 @@
 #
 # Settings (environment):
 #   PARLEY_BUILD         build folder (default build)
-#   BENCH_STEPS          which steps to run (default "1 2 3 4 5"; 5 = file
-#                        downloads, needs no seeding)
+#   BENCH_STEPS          which steps to run (default "1 2 3 4 5 6"; 5 = file
+#                        downloads, 6 = presence; neither needs the seeding)
+#   BENCH_PRESENCE_USERS / _RATE / _SECS   step 6 (10000 users, 100 changes/s, 10 s)
 #   BENCH_FILE_SECS      seconds per download run in step 5 (default 5)
 #   BENCH_FILE_ROUNDS    interleaved API/static run pairs in step 5 (default 3)
 #   BENCH_DURATION       seconds per wrk / pgbench run (default 10)
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BENCH=$ROOT/tests/bench
 export PARLEY_BUILD=${PARLEY_BUILD:-build}
-STEPS=${BENCH_STEPS:-1 2 3 4 5}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6}
 DUR=${BENCH_DURATION:-10}
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 
@@ -159,6 +160,9 @@ fi
 
 # --- step 5: 10 MiB downloads, X-Sendfile vs static ---------------------------
 if has_step 5; then timeout 180 node "$BENCH/files.js" || say "step 5 failed"; fi
+
+# --- step 6: presence, 10,000 users, 100 changes a second ----------------------
+if has_step 6 && [ "$WSD_OK" = 1 ]; then timeout 300 node "$BENCH/presence.js" || say "step 6 failed"; fi
 
 # --- report -----------------------------------------------------------------------
 T1=$(date +%s)
