@@ -27,13 +27,20 @@ struct app {
 
 struct req {
     const char *method;
-    char path[256];            /* REQUEST_URI path, query removed */
+    char path[1024];            /* REQUEST_URI path, query removed */
     const char *query;         /* raw query string ("" if none) */
     const char *authorization;
+    const char *cookie;        /* HTTP Cookie header, or NULL */
     const char *content_type;
     const char *remote_addr;
     const char *body;          /* NUL-terminated, body_len bytes */
     size_t body_len;
+    /* Routes that take large bodies (router_streams_body) get no `body`:
+     * they pull it with body_read (returns bytes read, 0 at the end, -1 on
+     * error) up to content_length bytes, never all of it in memory. */
+    long long content_length;
+    long (*body_read)(void *ctx, char *buf, size_t n);
+    void *body_ctx;
     long long ids[REQ_MAX_IDS];   /* numeric path segments, by the router */
     struct jwt_claims user;    /* the caller, once authenticated */
     long long now;             /* Unix seconds at request start */
@@ -42,7 +49,10 @@ struct req {
 struct resp {
     int status;
     json_object *body;         /* owned; NULL means no body */
-    char headers[256];         /* extra header lines, each ending "\r\n" */
+    char headers[1024];        /* extra header lines, each ending "\r\n" */
+    int sendfile;              /* X-Sendfile answer: lighttpd sends the
+                                * file and its length, so no body, no
+                                * Content-Length and no Cache-Control here */
 };
 
 typedef void (*handler_fn)(struct app *app, struct req *req, struct resp *resp);

@@ -26,7 +26,8 @@
     "SELECT c.id, c.kind, c.title, "                                          \
     "       parley_ts(c.updated_at), cm.last_read_message_id, cm.unread_count, " \
     "       lm.id, lm.chat_id, lm.sender_id, lm.sender_username, lm.content, " \
-    "       lm.created_at, lm.edited_at, lm.deleted, lm.client_id, lm.seq "  \
+    "       lm.created_at, lm.edited_at, lm.deleted, lm.client_id, lm.seq, "  \
+    "       cm.muted "                                                        \
     "  FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "               \
     "  LEFT JOIN message_v lm ON lm.id = c.last_message_id "
 #define MEMBERS_SELECT                                                        \
@@ -97,6 +98,7 @@ static json_object *chats_render(const PGresult *r, int row, const PGresult *m,
     jsonx_add(c, "unread_count", json_object_new_int64(render_int64(r, row, 5)));
     jsonx_add(c, "last_read_message_id", json_object_new_int64(render_int64(r, row, 4)));
     jsonx_add(c, "updated_at", json_object_new_string(PQgetvalue(r, row, 3)));
+    jsonx_add(c, "muted", json_object_new_boolean(PQgetvalue(r, row, 16)[0] == 't'));
     return c;
 }
 

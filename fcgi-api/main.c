@@ -13,6 +13,7 @@
 #include "notify.h"
 #include "pwhash.h"
 #include "router.h"
+#include "upstore.h"
 #include "xmem.h"
 
 #include <fcgiapp.h>
@@ -76,6 +77,23 @@ static int read_body(FCGX_Request *fr, struct req *req, char *buf, struct resp *
     return 0;
 }
 
+/* body_read for streamed routes: the next bytes of the FastCGI stdin. */
+static long read_stream(void *ctx, char *buf, size_t n)
+{
+    FCGX_Stream *in = ctx;
+    int got = FCGX_GetStr(buf, n > 1 << 20 ? 1 << 20 : (int)n, in);
+    return got < 0 ? -1 : got;
+}
+
+/* What a streamed handler left unread is read and dropped, so lighttpd
+ * never sees the worker hang up on a body it is still sending. */
+static void drain_stream(FCGX_Stream *in)
+{
+    char buf[16384];
+    while (FCGX_GetStr(buf, (int)sizeof buf, in) > 0)
+        ;
+}
+
 static void parse_request(FCGX_Request *fr, struct req *req)
 {
     const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
@@ -85,6 +103,7 @@ static void parse_request(FCGX_Request *fr, struct req *req)
     req->method = FCGX_GetParam("REQUEST_METHOD", fr->envp);
     req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
     req->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
+    req->cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
     req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
     if (!req->method)
         req->method = "GET";
@@ -105,11 +124,17 @@ static void parse_request(FCGX_Request *fr, struct req *req)
 /* FCGX_FPrintF knows no %zu, so the head is formatted with snprintf. */
 static void write_response(FCGX_Request *fr, const struct resp *resp)
 {
-    char head[512];
+    char head[1536];
     const char *s = "";
     size_t len = 0;
     int n;
 
+    if (resp->sendfile) {
+        n = snprintf(head, sizeof head, "Status: %d %s\r\n%s\r\n", resp->status,
+                     status_text(resp->status), resp->headers);
+        FCGX_PutStr(head, n < (int)sizeof head ? n : (int)sizeof head - 1, fr->out);
+        return;
+    }
     if (resp->body)
         s = json_object_to_json_string_length(resp->body, JSON_C_TO_STRING_PLAIN, &len);
     n = snprintf(head, sizeof head,
@@ -130,8 +155,16 @@ static void serve(struct app *app, FCGX_Request *fr, char *bodybuf)
     memset(&resp, 0, sizeof resp);
     resp.status = 500;
     parse_request(fr, &req);
-    if (read_body(fr, &req, bodybuf, &resp) == 0)
+    if (router_streams_body(req.method, req.path)) {
+        const char *cl = FCGX_GetParam("CONTENT_LENGTH", fr->envp);
+        req.content_length = cl && *cl ? strtoll(cl, NULL, 10) : -1;
+        req.body_read = read_stream;
+        req.body_ctx = fr->in;
         router_dispatch(app, &req, &resp);
+        drain_stream(fr->in);
+    } else if (read_body(fr, &req, bodybuf, &resp) == 0) {
+        router_dispatch(app, &req, &resp);
+    }
     if (resp.status >= 500)
         log_warn("%s %s -> %d", req.method, req.path, resp.status);
     else
@@ -178,6 +211,10 @@ int main(int argc, char **argv)
         log_error("libsodium failed to initialise");
         return 1;
     }
+    /* Not fatal: everything but uploads works without the folder, and
+     * uploads answer 500 (logged) until it can be created. */
+    if (upstore_init(app.cfg.upload_dir, err, sizeof err) < 0)
+        log_error("%s", err);
     app.db = db_new(app.cfg.database_url, app.cfg.db_timeout_ms);
     app.notify = notify_new(&app.cfg, err, sizeof err);
     if (!app.notify) {

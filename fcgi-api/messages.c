@@ -7,6 +7,7 @@
  * exactly like a chat that does not exist. */
 #include "messages.h"
 
+#include "attach.h"
 #include "db.h"
 #include "events.h"
 #include "http.h"
@@ -111,6 +112,8 @@ static json_object *messages_load(struct app *app, long long id, enum db_status 
     if (PQntuples(r) == 1)
         m = render_message(r, 0, 0);
     PQclear(r);
+    if (m)
+        attach_one(app, m);
     return m;
 }
 
@@ -151,6 +154,7 @@ void messages_list(struct app *app, struct req *req, struct resp *resp)
         json_object_array_add(arr, render_message(r, i, 0));
     }
     PQclear(r);
+    attach_messages(app, arr);
     o = json_object_new_object();
     jsonx_add(o, "messages", arr);
     jsonx_add(o, "has_more", json_object_new_boolean(n > limit));
@@ -181,6 +185,8 @@ void messages_post(struct app *app, struct req *req, struct resp *resp)
 {
     char cid[ID_BUF], uid[ID_BUF], rate[ID_BUF], burst[ID_BUF], wait[ID_BUF];
     char *content = NULL, *client_id = NULL;
+    long long att[ATTACH_MAX];
+    int natt;
     const char *params[6], *cl, *status;
     json_object *body = http_json_body(req, resp), *msg = NULL;
     PGresult *r = NULL;
@@ -203,6 +209,9 @@ void messages_post(struct app *app, struct req *req, struct resp *resp)
     }
     if (has_cl == 1)
         client_id = xstrndup(cl, cln);
+    if ((natt = attach_parse(body, att, resp)) < 0 ||
+        attach_check(app, req, req->ids[0], client_id, att, natt, resp) < 0)
+        goto out;
     params[0] = render_id(cid, req->ids[0]);
     params[1] = render_id(uid, req->user.sub);
     params[2] = content;
@@ -227,6 +236,7 @@ void messages_post(struct app *app, struct req *req, struct resp *resp)
     }
     mid = render_int64(r, 0, 1);
     seq = render_int64(r, 0, 2);
+    attach_claim(app, mid, req->user.sub, att, natt);
     msg = messages_load(app, mid, &st);
     if (!msg) {
         reply_db_error(app, resp, st == DB_OK ? DB_FAILED : st);

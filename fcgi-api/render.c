@@ -51,6 +51,8 @@ json_object *render_message(const PGresult *r, int row, int col)
     jsonx_add(m, "deleted", json_object_new_boolean(deleted && deleted[0] == 't'));
     jsonx_add(m, "client_id", render_str_or_null(r, row, col + 8));
     jsonx_add(m, "seq", json_object_new_int64(render_int64(r, row, col + 9)));
+    /* Filled in by attach_messages where the message is sent out. */
+    jsonx_add(m, "attachments", json_object_new_array());
     return m;
 }
 

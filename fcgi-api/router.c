@@ -11,6 +11,9 @@
 #include "http.h"
 #include "messages.h"
 #include "sync.h"
+#include "uploads.h"
+#include "mute.h"
+#include "presence.h"
 #include "users.h"
 #include "validate.h"
 
@@ -39,11 +42,18 @@ static const struct route routes[] = {
     { "PATCH", "/api/messages/#", messages_edit, 1 },
     { "DELETE", "/api/messages/#", messages_delete, 1 },
     { "GET", "/api/sync", sync_get, 1 },
+    { "PUT", "/api/chats/#/mute", mute_put, 1 },
+    { "GET", "/api/presence", presence_get, 1 },
+    { "POST", "/api/presence", presence_post, 1 },
+    { "POST", "/api/uploads", uploads_post, 1 },
+    /* Authenticates itself: browsers fetch files with <img src> and links,
+     * which carry a cookie but no Authorization header. */
+    { "GET", "/api/uploads/#/*", uploads_get, 0 },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
-/* Matches path against pattern, collecting "#" segments into ids.
- * Returns 1 on a match. */
+/* Matches path against pattern, collecting "#" segments into ids; "*" is
+ * any one non-empty segment (not collected).  Returns 1 on a match. */
 static int router_match(const char *pattern, const char *path, long long *ids)
 {
     int nid = 0;
@@ -57,12 +67,26 @@ static int router_match(const char *pattern, const char *path, long long *ids)
             path += n;
             continue;
         }
+        if (*pattern == '*') {
+            size_t n = strcspn(path, "/");
+            if (n == 0)
+                return 0;
+            pattern++;
+            path += n;
+            continue;
+        }
         if (*pattern != *path)
             return 0;
         pattern++;
         path++;
     }
     return *pattern == '\0' && *path == '\0';
+}
+
+int router_streams_body(const char *method, const char *path)
+{
+    return strcmp(method, "POST") == 0 &&
+           (strcmp(path, "/api/uploads") == 0 || strcmp(path, "/api/uploads/") == 0);
 }
 
 void router_dispatch(struct app *app, struct req *req, struct resp *resp)

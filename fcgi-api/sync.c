@@ -9,10 +9,12 @@
  * is returned so the client sets badges absolutely rather than adding up. */
 #include "sync.h"
 
+#include "attach.h"
 #include "chats.h"
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
+#include "mute.h"
 #include "render.h"
 #include "reply.h"
 #include "validate.h"
@@ -29,11 +31,12 @@ static const struct db_stmt st_changes = {
     "sync_changes",
     "SELECT c.seq, c.kind, c.chat_id, c.user_id, c.message_id, "
     "       mv.id, mv.chat_id, mv.sender_id, mv.sender_username, mv.content, "
-    "       mv.created_at, mv.edited_at, mv.deleted, mv.client_id, mv.seq "
+    "       mv.created_at, mv.edited_at, mv.deleted, mv.client_id, mv.seq, me.muted "
     "  FROM changes c "
     "  JOIN chat_members me ON me.chat_id = c.chat_id AND me.user_id = $1 "
     "  LEFT JOIN message_v mv ON mv.id = c.message_id AND c.kind <> 'read' "
-    " WHERE c.seq > $2 AND c.seq <= $3 ORDER BY c.seq LIMIT $4", 4
+    " WHERE c.seq > $2 AND c.seq <= $3 "
+    "   AND (c.kind <> 'chat_muted' OR c.user_id = $1) ORDER BY c.seq LIMIT $4", 4
 };
 static const struct db_stmt st_unreads = {
     "sync_unreads",
@@ -101,6 +104,9 @@ static json_object *sync_render_change(struct app *app, const struct req *req,
         ev = sync_event("read_receipt", seq, chat_id);
         jsonx_add(ev, "user_id", json_object_new_int64(actor));
         jsonx_add(ev, "last_read_message_id", json_object_new_int64(mid));
+    } else if (strcmp(kind, "chat_muted") == 0) {
+        /* Only the caller's own (the query filters); the current value. */
+        ev = mute_event(seq, chat_id, PQgetvalue(c, i, 15)[0] == 't');
     } else {
         json_object *arr;
         if (chats_load(app, req->user.sub, chat_id, &arr, NULL) != DB_OK)
@@ -170,11 +176,17 @@ void sync_get(struct app *app, struct req *req, struct resp *resp)
         if (PQntuples(c) > SYNC_MAX_CHANGES) {
             reset = 1;  /* too far behind: cheaper to reload */
         } else {
+            json_object *msgs = json_object_new_array();
             for (int i = 0; i < PQntuples(c); i++) {
-                json_object *ev = sync_render_change(app, req, c, i, u, total);
-                if (ev)
-                    json_object_array_add(changes, ev);
+                json_object *ev = sync_render_change(app, req, c, i, u, total), *m;
+                if (!ev)
+                    continue;
+                json_object_array_add(changes, ev);
+                if (json_object_object_get_ex(ev, "message", &m) && m)
+                    json_object_array_add(msgs, json_object_get(m));
             }
+            attach_messages(app, msgs);
+            json_object_put(msgs);
         }
     }
     jsonx_add(o, "reset", json_object_new_boolean(reset));

@@ -33,7 +33,8 @@ FUZZ_API_BASE := fcgi-api/db.c fcgi-api/http.c fcgi-api/render.c fcgi-api/reply.
 FUZZ_SRC_fuzz_router     := fcgi-api/http.c
 FUZZ_SRC_fuzz_json_body  := tests/fuzz/api_auth.c tests/fuzz/api_chats.c \
                             tests/fuzz/api_messages.c fcgi-api/events.c \
-                            fcgi-api/notify.c $(FUZZ_API_BASE)
+                            fcgi-api/notify.c fcgi-api/attach.c fcgi-api/uploads.c \
+                            fcgi-api/upstore.c $(FUZZ_API_BASE)
 FUZZ_SRC_fuzz_form_login := tests/fuzz/api_auth.c $(FUZZ_API_BASE)
 FUZZ_SRC_fuzz_jwt        :=
 FUZZ_SRC_fuzz_event      :=

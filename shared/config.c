@@ -57,6 +57,8 @@ static const struct cfg_key cfg_keys[] = {
     STR(forwarder_curve_secret, "", 0),
     STR(forwarder_allow, "", 0),
     STR(forwarder_metrics, "", 0),
+    STR(upload_dir, "/var/lib/parley/uploads", 2),
+    NUM(upload_max_bytes, "26214400", 1, 1L << 40),
 };
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 

@@ -42,6 +42,8 @@ struct pl_config {
     char *forwarder_curve_secret;  /* "" = plain (ipc:// only) */
     char *forwarder_allow; /* file of allowed client public keys */
     char *forwarder_metrics;  /* Prometheus text file, "" = none */
+    char *upload_dir;      /* absolute folder of uploaded files (lighttpd's X-Sendfile docroot) */
+    long upload_max_bytes; /* largest upload accepted */
 };
 
 /* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or

@@ -30,7 +30,7 @@ function add(figure, measured, baseline, goal, ok) { rows.push({ figure, measure
 const results = {
   when: new Date().toISOString(), host: { cpus: os.cpus().length, mem_mib: Math.round(os.totalmem() / 1048576), loadavg: os.loadavg().map((x) => round(x, 2)) },
   steps: (process.env.BENCH_STEPS || '').trim(), elapsed_s: Number(process.env.BENCH_ELAPSED || 0),
-  seed: load('seed-stats'), http: {}, e2e: load('e2e'), idle: load('idle'), fanout: load('fanout'),
+  seed: load('seed-stats'), http: {}, e2e: load('e2e'), idle: load('idle'), fanout: load('fanout'), files: load('files'),
 };
 
 // Step 1
@@ -122,6 +122,12 @@ if (results.fanout) {
   add(`4 fan-out to ${o.connected} members (last frame)`, `${lat(o.last)}, missing ${o.frames_missing} frames`,
     `first frame ${lat(o.first)}`, 'last < 50 ms', o.last.n ? o.last.p99_ms < 50 && o.frames_missing === 0 : null);
   add('4 fan-out: first -> last frame', lat(o.spread_first_to_last), `POST answered ${lat(o.http)}`, '-', null);
+}
+// Step 5
+if (results.files) {
+  const o = results.files;
+  add('5 10 MiB download via API (X-Sendfile)', `${f(o.sendfile_mib_per_s)} MiB/s, FastCGI CPU ${f(o.api_cpu_ms_per_download, 2)} ms/download${o.non2xx ? `, ${o.non2xx} errors` : ''}`,
+    `lighttpd static ${f(o.static_mib_per_s)} MiB/s`, `>= 90% of static (is ${f(o.ratio * 100, 1)}%)`, o.ratio >= 0.9 && !o.non2xx);
 }
 if (process.env.BENCH_WSD_OK === '0') add('2-4 WebSocket steps', 'skipped: ws-daemon not running', '-', '-', null);
 

@@ -8,10 +8,14 @@
 #
 # Settings (environment):
 #   PARLEY_BUILD         build folder (default build)
-#   BENCH_STEPS          which steps to run (default "1 2 3 4 5 6"; 5: idle
+#   BENCH_STEPS          which steps to run (default "1 2 3 4 5 6 7 8"; 5: idle
 #                        WebSockets through lighttpd, 6: the event bus,
-#                        tests/bench/bus.sh, one daemon and two)
+#                        tests/bench/bus.sh, one daemon and two; 7: file
+#                        downloads, 8: presence; 6-8 need no seeding)
 #   BENCH_FRONT_CONNS    idle WebSockets through lighttpd for step 5 (9000)
+#   BENCH_PRESENCE_USERS / _RATE / _SECS   step 8 (10000 users, 100 changes/s, 10 s)
+#   BENCH_FILE_SECS      seconds per download run in step 7 (default 5)
+#   BENCH_FILE_ROUNDS    interleaved API/static run pairs in step 7 (default 3)
 #   BENCH_DURATION       seconds per wrk / pgbench run (default 10)
 #   BENCH_CONNS          idle WebSockets for step 3 (default 19000)
 #   BENCH_CONN_PROCS     client processes holding them (default 4)
@@ -27,7 +31,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BENCH=$ROOT/tests/bench
 export PARLEY_BUILD=${PARLEY_BUILD:-build}
-STEPS=${BENCH_STEPS:-1 2 3 4 5 6}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8}
 DUR=${BENCH_DURATION:-10}
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 
@@ -83,8 +87,10 @@ if [ -f "$VAR/run/wsd.pid" ] && kill -0 "$(cat "$VAR/run/wsd.pid")" 2>/dev/null;
 DBURL=$(sed -n 's/^database_url[[:space:]]*=[[:space:]]*//p' "$VAR/parley.conf" | tail -n 1)
 
 # --- seed ----------------------------------------------------------------------
-say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 users)"
-timeout 300 node "$BENCH/seed.js" || die "seeding failed"
+if has_step 1 || has_step 2 || has_step 3 || has_step 4; then
+    say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 users)"
+    timeout 300 node "$BENCH/seed.js" || die "seeding failed"
+fi
 
 # --- step 1: HTTP API vs pgbench ----------------------------------------------
 # measured TAG CMD...: runs CMD, recording this stack's CPU by component,
@@ -168,6 +174,12 @@ if has_step 6; then
     say "step 6: the event bus (forwarder + 1 and 2 daemons)"
     ( unset PARLEY_VAR; timeout 400 "$BENCH/bus.sh" ) | tee "$BENCH_OUT/bus.txt" >&2 || say "step 6 failed"
 fi
+
+# --- step 7: 10 MiB downloads, X-Sendfile vs static ---------------------------
+if has_step 7; then timeout 180 node "$BENCH/files.js" || say "step 7 failed"; fi
+
+# --- step 8: presence, 10,000 users, 100 changes a second ----------------------
+if has_step 8 && [ "$WSD_OK" = 1 ]; then timeout 300 node "$BENCH/presence.js" || say "step 8 failed"; fi
 
 # --- report -----------------------------------------------------------------------
 T1=$(date +%s)

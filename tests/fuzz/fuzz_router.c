@@ -65,6 +65,11 @@ FUZZ_STUB(messages_typing, NULL)
 FUZZ_STUB(messages_edit, NULL)
 FUZZ_STUB(messages_delete, NULL)
 FUZZ_STUB(sync_get, "since")
+FUZZ_STUB(mute_put, NULL)
+FUZZ_STUB(uploads_post, NULL)
+FUZZ_STUB(uploads_get, NULL)
+FUZZ_STUB(presence_get, NULL)
+FUZZ_STUB(presence_post, NULL)
 
 /* The real check verifies a JWT; here a missing header is the refusal. */
 int auth_check(struct app *app, struct req *req, struct resp *resp)

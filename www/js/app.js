@@ -13,6 +13,9 @@ import { initChat, showChat, hideChat, loadLatest, retryFailed } from './views/c
 import { initNewChat } from './views/newchat.js';
 import { t, applyStatic, setLang, onLangChange } from './i18n.js';
 import { paintAvatar } from './avatar.js';
+import { initUpload, setFileCookie } from './views/upload.js';
+import { initNotify } from './views/notify.js';
+import { initPresence, presenceConnection, presenceStop } from './views/presence.js';
 
 let session = false;
 
@@ -22,7 +25,7 @@ const conn = createConnection({
     log('connected as', msg.username);
     syncNow('connect');
   },
-  onStatus: renderStatus,
+  onStatus: (s) => { presenceConnection(s); renderStatus(s); },
   onAuthFailed: () => endSession(t('session.expired')),
 });
 
@@ -73,6 +76,7 @@ function startSession(user) {
   store.state.me = user;
   setText($('me-name'), user ? user.username : '');
   paintAvatar($('me-avatar'), user && user.id, user && user.username);
+  setFileCookie(getToken());
   if (session) return;
   session = true;
   resetCursor();
@@ -89,8 +93,10 @@ function endSession(notice = '') {
   log('session ended', notice);
   session = false;
   clearTimeout(syncRetry);
+  presenceStop();
   conn.stop();
   clearSession();
+  setFileCookie(null);
   resetCursor();
   store.resetAll();
   hideChat();
@@ -138,6 +144,9 @@ function boot() {
   initChatList((id) => navigate(`/chats/${id}`));
   initChat(() => navigate('/chats'));
   initNewChat((id) => navigate(`/chats/${id}`));
+  initUpload();
+  initNotify((id) => navigate(`/chats/${id}`));
+  initPresence();
   $('logout-btn').addEventListener('click', () => endSession(''));
   // Another tab logged out (or in as someone else).
   window.addEventListener('storage', (e) => {

@@ -44,6 +44,19 @@ export function emit(topic) {
   });
 }
 
+// Hooks called after each new event was applied: fn(ev, source), source
+// 'ws' (live), 'sync' or 'local' (views/notify.js notifies on live ones).
+const appliedHooks = [];
+export function onApplied(fn) { appliedHooks.push(fn); }
+
+// Mute is the user's own flag on the chat (views/notify.js).
+export function setMuted(chatId, muted) {
+  const chat = state.chats.get(chatId);
+  if (!chat || chat.muted === muted) return;
+  chat.muted = muted;
+  emit('chats'); emit('unread');
+}
+
 // Hook set by the app: fetch a chat we hear about but do not know yet.
 let fetchChat = () => {};
 export function setChatFetcher(fn) { fetchChat = fn; }
@@ -252,10 +265,16 @@ export function applyEvent(ev, source = 'ws') {
       if (state.me && ev.user_id === state.me.id) break;
       setTyping(chatId, ev.user_id, ev.username);
       break;
+    case 'chat_muted':
+      setMuted(chatId, !!ev.muted);
+      break;
+    case 'presence':     // views/presence.js keeps these
+      break;
     default:
       log('unknown event', ev.type);
       return false;
   }
+  for (const fn of appliedHooks) fn(ev, source);
   return true;
 }
 

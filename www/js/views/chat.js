@@ -386,6 +386,7 @@ function viewModels() {
     kind: 'msg', key: store.messageKey(m), id: m.id, mine: m.sender_id === meId, sender: m.sender_username,
     sender_id: m.sender_id, created_at: m.created_at, content: m.content, edited: m.edited_at, deleted: !!m.deleted,
     status: 'sent', error: '', client_id: m.client_id || '', seen: seen.get(m.id) || '', group,
+    attachments: m.attachments || [],
   }));
   for (const o of store.pendingFor(open.chatId)) {
     rows.push({ kind: 'msg', key: `c${o.client_id}`, id: 0, mine: true, sender: state.me ? state.me.username : '',

@@ -14,6 +14,7 @@ export function initChatList(navigateToChat) {
   on('chats', render);
   on('messages', render);   // the open chat is highlighted
   on('unread', renderTitle);
+  on('chats', renderTitle);
 }
 
 export function previewText(chat) {
@@ -51,6 +52,7 @@ function updateItem(li, chat) {
   const active = state.open && state.open.chatId === chat.id;
   li.classList.toggle('active', !!active);
   li.classList.toggle('unread', unread > 0);
+  li.classList.toggle('muted', !!chat.muted);
   li.classList.toggle('deleted-preview', !!(chat.last_message && chat.last_message.deleted));
   const link = li.firstChild;
   if (active) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
@@ -73,6 +75,7 @@ function updateItem(li, chat) {
     setText(badge, unread > 999 ? '999+' : String(unread));
     // Read as part of the link's name: "Title 12:30 Preview 3 unread".
     setText(badge.nextSibling, ` ${t('chat.unread.word')}`);
+    badge.classList.toggle('muted', !!chat.muted);   // grey: counted, not announced
   } else if (badge) {
     slot.replaceChildren();
   }
@@ -86,7 +89,10 @@ function render() {
 }
 
 export function renderTitle() {
-  const n = state.totalUnread || 0;
+  // Muted chats keep their badge but do not count in the title.
+  let n = state.totalUnread || 0;
+  for (const c of state.chats.values()) if (c.muted) n -= c.unread_count || 0;
+  n = Math.max(0, n);
   const want = n > 0 ? t('app.title.unread', { n }) : t('app.title');
   if (document.title !== want) document.title = want;
 }

@@ -9,6 +9,7 @@ import { messageTime, fullTime, snippet } from '../format.js';
 import { paintAvatar } from '../avatar.js';
 import { linkify } from '../linkify.js';
 import { t } from '../i18n.js';
+import { renderAttachments, attachmentsSig } from './attachments.js';
 
 const LONG_PRESS = 500;
 
@@ -21,6 +22,7 @@ export function createMessage(vm, actions) {
     h('div', { class: 'bubble' },
       h('div', { class: 'sender' }),
       h('div', { class: 'msg-body' }, h('p', { class: 'msg-text', testid: 'message-text' })),
+      h('div', { class: 'msg-attachments', hidden: true }),
       h('div', { class: 'msg-foot' },
         h('span', { class: 'edited', hidden: true }),
         h('time', { class: 'msg-time' }),
@@ -35,7 +37,7 @@ export function createMessage(vm, actions) {
 
 function sig(vm) {
   return JSON.stringify([vm.id, vm.mine, vm.sender, vm.created_at, vm.content, vm.edited, vm.deleted,
-    vm.status, vm.error, vm.seen, vm.first, vm.group, t('msg.you')]);
+    vm.status, vm.error, vm.seen, vm.first, vm.group, t('msg.you'), attachmentsSig(vm.attachments)]);
 }
 
 export function updateMessage(li, vm) {
@@ -79,6 +81,7 @@ export function updateMessage(li, vm) {
 
   if (vm.deleted && li.__editing) stopEditing(li);
   if (!li.__editing) renderBody(li, vm);
+  renderAttachments(li.querySelector('.msg-attachments'), vm.deleted ? [] : vm.attachments);
   renderStatus(li, vm);
   renderActions(li, vm);
 }
