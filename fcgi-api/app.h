@@ -24,6 +24,7 @@ struct app {
 
 #define REQ_MAX_BODY (64 * 1024)
 #define REQ_MAX_IDS 2
+#define REQ_MAX_WORD 128
 
 struct req {
     const char *method;
@@ -35,6 +36,7 @@ struct req {
     const char *body;          /* NUL-terminated, body_len bytes */
     size_t body_len;
     long long ids[REQ_MAX_IDS];   /* numeric path segments, by the router */
+    char word[REQ_MAX_WORD];   /* the one "*" path segment, raw (percent-encoded) */
     struct jwt_claims user;    /* the caller, once authenticated */
     long long now;             /* Unix seconds at request start */
 };

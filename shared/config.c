@@ -47,6 +47,7 @@ static const struct cfg_key cfg_keys[] = {
     NUM(login_user_max, "5", 1, 1000000),
     NUM(login_addr_max, "100", 1, 1000000),
     NUM(login_window_secs, "900", 1, 86400),
+    NUM(group_max_members, "1000", 2, 100000),
 };
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 

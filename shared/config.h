@@ -30,6 +30,7 @@ struct pl_config {
     long login_user_max;   /* failed logins per username per window */
     long login_addr_max;   /* failed logins per client address per window */
     long login_window_secs;
+    long group_max_members;   /* members a group may have, creator included */
 };
 
 /* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or
