@@ -24,7 +24,7 @@ struct app {
 
 #define REQ_MAX_BODY (64 * 1024)
 #define REQ_MAX_IDS 2
-#define REQ_MAX_WORD 128
+#define REQ_MAX_WORD 256       /* a whole path fits: never cut */
 
 struct req {
     const char *method;

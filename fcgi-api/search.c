@@ -48,6 +48,30 @@ static const struct db_stmt st_one = {
     SEARCH_SQL("m.chat_id = $5 AND EXISTS (SELECT 1 FROM chat_members "
                "WHERE chat_id = $5 AND user_id = $1)"), 5
 };
+static const struct db_stmt st_member = {
+    "search_member", "SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2", 2
+};
+
+/* 1 if the caller is in chat_id; 0 with resp set to 404, or -1 (resp set). */
+static int search_is_member(struct app *app, struct req *req, struct resp *resp,
+                            long long chat_id)
+{
+    char cid[ID_BUF], uid[ID_BUF];
+    const char *params[2] = { render_id(cid, chat_id), render_id(uid, req->user.sub) };
+    PGresult *r;
+    enum db_status st = db_run(app->db, &st_member, params, &r);
+    int yes;
+
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return -1;
+    }
+    yes = PQntuples(r) == 1;
+    PQclear(r);
+    if (!yes)
+        reply_no_chat(resp);
+    return yes;
+}
 
 /* Reads an optional positive id from the query; 0 absent, 1, -1 (resp set). */
 static int search_query_id(struct req *req, struct resp *resp, const char *name,
@@ -191,6 +215,8 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
         http_error(resp, 400, "invalid_query", "q is too long");
         return;
     }
+    if (has_chat && search_is_member(app, req, resp, chat_id) != 1)
+        return;
     params[0] = render_id(uid, req->user.sub);
     params[1] = arr;
     params[2] = render_id(b, before);

@@ -25,7 +25,7 @@ FUZZ_LIBS    := $(shell pkg-config --libs json-c libpq libzmq libsodium 2>/dev/n
 # target:max_len -- the body-ish ones may be a whole 64 KiB request body.
 FUZZ_TARGETS := fuzz_router:8192 fuzz_json_body:70000 fuzz_jwt:4096 \
                 fuzz_form_login:70000 fuzz_event:70000 fuzz_ws_frame:4097 \
-                fuzz_search_query:256 fuzz_emoji:127 fuzz_mention:16384
+                fuzz_search_query:256 fuzz_emoji:255 fuzz_mention:16384
 FUZZ_NAMES   := $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t))))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
 

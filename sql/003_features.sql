@@ -5,6 +5,12 @@
 -- replays it and the cursor never skips one.  Membership changes lock the
 -- chat row, like posts, so unread and mention counts stay exact when posts
 -- and membership changes race.
+-- * Row locks here are FOR NO KEY UPDATE (no key column ever changes): they
+--   still serialise writers of one row, but do not conflict with the
+--   FOR KEY SHARE locks foreign-key checks take (a message insert on its
+--   sender and chat, a reaction on its message), which would otherwise
+--   deadlock a post that holds its sender's row against a membership change
+--   that holds the chat row and inserts a line by the same user.
 
 -- Groups have an owner (renames, removing others); direct chats have none.
 ALTER TABLE chats ADD COLUMN owner_id bigint REFERENCES users(id);
@@ -125,7 +131,7 @@ DECLARE
 BEGIN
     SELECT least(p_burst, u.send_tokens +
                   least(extract(epoch FROM now() - u.send_at), 1e6)::real * p_rate)
-      INTO tokens FROM users u WHERE u.id = p_user FOR UPDATE;
+      INTO tokens FROM users u WHERE u.id = p_user FOR NO KEY UPDATE;
     IF tokens < 1 THEN
         UPDATE users SET send_tokens = tokens, send_at = now() WHERE id = p_user;
         RETURN greatest(1, ceil((1 - tokens) / p_rate))::bigint;
@@ -221,7 +227,7 @@ BEGIN
          WHERE lower(u.username) = ANY (p_mentions) AND u.id <> p_sender;
     END IF;
     -- Lock the chat row: orders posts within one chat, never across.
-    PERFORM 1 FROM chats WHERE id = p_chat FOR UPDATE;
+    PERFORM 1 FROM chats WHERE id = p_chat FOR NO KEY UPDATE;
     PERFORM pg_current_xact_id();          -- xid before seq: see 001
     s := nextval('change_seq');
     message_id := parley_insert_message(p_chat, p_sender, p_content, p_client_id,
@@ -273,8 +279,8 @@ BEGIN
     END IF;
     -- The chat row first (as posts and membership changes do), then the
     -- message: counts of a chat change under one lock order.
-    PERFORM 1 FROM chats c WHERE c.id = m.chat_id FOR UPDATE;
-    SELECT * INTO m FROM messages WHERE id = p_msg FOR UPDATE;
+    PERFORM 1 FROM chats c WHERE c.id = m.chat_id FOR NO KEY UPDATE;
+    SELECT * INTO m FROM messages WHERE id = p_msg FOR NO KEY UPDATE;
     IF m.deleted_at IS NOT NULL THEN
         status := CASE WHEN p_content IS NULL THEN 'unchanged' ELSE 'deleted' END;
         seq := m.seq;
@@ -317,7 +323,7 @@ DECLARE
     s      bigint;
 BEGIN
     SELECT cm.last_read_message_id INTO cur FROM chat_members cm
-     WHERE cm.chat_id = p_chat AND cm.user_id = p_user FOR UPDATE;
+     WHERE cm.chat_id = p_chat AND cm.user_id = p_user FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         status := 'not_member';
         RETURN;
@@ -404,7 +410,7 @@ BEGIN
     END IF;
     chat_id := m.chat_id;
     -- One writer per message at a time: the distinct-emoji cap holds.
-    SELECT * INTO m FROM messages WHERE id = p_msg FOR UPDATE;
+    SELECT * INTO m FROM messages WHERE id = p_msg FOR NO KEY UPDATE;
     IF m.deleted_at IS NOT NULL OR m.system IS NOT NULL THEN
         status := 'deleted';
         RETURN;
@@ -472,7 +478,7 @@ DECLARE
     names text;
     s     bigint;
 BEGIN
-    SELECT * INTO c FROM chats WHERE id = p_chat FOR UPDATE;
+    SELECT * INTO c FROM chats WHERE id = p_chat FOR NO KEY UPDATE;
     IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM chat_members cm
                                  WHERE cm.chat_id = p_chat AND cm.user_id = p_user) THEN
         status := 'not_found';
@@ -527,7 +533,7 @@ DECLARE
     heir  bigint;
     actor text;
 BEGIN
-    SELECT * INTO c FROM chats WHERE id = p_chat FOR UPDATE;
+    SELECT * INTO c FROM chats WHERE id = p_chat FOR NO KEY UPDATE;
     IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM chat_members cm
                                  WHERE cm.chat_id = p_chat AND cm.user_id = p_user) THEN
         status := 'not_found';
@@ -578,7 +584,7 @@ DECLARE
     c chats%ROWTYPE;
     s bigint;
 BEGIN
-    SELECT * INTO c FROM chats WHERE id = p_chat FOR UPDATE;
+    SELECT * INTO c FROM chats WHERE id = p_chat FOR NO KEY UPDATE;
     IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM chat_members cm
                                  WHERE cm.chat_id = p_chat AND cm.user_id = p_user) THEN
         status := 'not_found';

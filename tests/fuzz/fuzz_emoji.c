@@ -1,7 +1,7 @@
 /* fuzz_emoji.c -- libFuzzer target: the {emoji} path segment of
  * PUT/DELETE /api/messages/{id}/reactions/{emoji}.
  *
- * Input: the raw segment (the router hands over at most 127 bytes, no '/').
+ * Input: the raw segment (the router hands over at most 255 bytes, no '/').
  *
  * Properties: an accepted emoji is NUL-terminated, 1..EMOJI_MAX_BYTES bytes
  * of valid UTF-8, with no ASCII other than 0-9 # * and no white space. */
@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char out[EMOJI_MAX_BYTES + 1];
     char *seg;
 
-    if (size >= 128)
+    if (size >= 256)
         return 0;
     seg = fuzz_cstr(data, size);
     memset(out, 0x5a, sizeof out);
