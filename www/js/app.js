@@ -53,6 +53,7 @@ store.setChatFetcher(async (chatId) => {
   finally { fetching.delete(chatId); }
 });
 setOpenReloader(() => loadLatest());
+store.setChatRemovedHook(() => { hideChat(); navigate('/chats', { replace: true }); });
 onUnauthorized(() => endSession(EXPIRED));
 
 function show(view) {

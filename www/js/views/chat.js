@@ -6,6 +6,8 @@ import { $, reconcile, setText } from '../dom.js';
 import { log } from '../debug.js';
 import * as store from '../store.js';
 import { createMessage, updateMessage } from './messages.js';
+import { renderMembers } from './members.js';
+import { setOlderLoader } from './reply.js';
 
 const { state } = store;
 const PAGE = 50;
@@ -39,6 +41,12 @@ const actions = {
 
 export function initChat(back) {
   goBack = back;
+  setOlderLoader(async () => {
+    const open = state.open;
+    if (!open || !open.hasMore) return false;
+    await loadOlder();
+    return true;
+  });
   $('back-btn').addEventListener('click', () => goBack());
   $('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
   const input = $('message-input');
@@ -262,6 +270,8 @@ function viewModels() {
     key: store.messageKey(m), id: m.id, mine: m.sender_id === meId, sender: m.sender_username,
     created_at: m.created_at, content: m.content, edited: m.edited_at, deleted: !!m.deleted,
     status: 'sent', error: '', client_id: m.client_id || '', seen: m.id === seenId,
+    chat_id: m.chat_id, me: meId, reactions: m.reactions || [], reply_to: m.reply_to || null,
+    system: m.system || null, mentioned: (m.mentions || []).includes(meId),
   }));
   for (const o of store.pendingFor(open.chatId)) {
     vms.push({ key: `c${o.client_id}`, id: 0, mine: true, sender: state.me ? state.me.username : '',
@@ -307,6 +317,7 @@ function renderHead() {
     sub = `${names.length} members: ${names.join(', ')}`;
   } else if (chat) sub = 'Direct message';
   setText($('chat-head-sub'), sub);
+  renderMembers(document.querySelector('.chat-head'), chat);
 }
 
 function renderTyping() {

@@ -4,6 +4,7 @@ import { $, h, reconcile, setText } from '../dom.js';
 import { shortTime, fullTime, initial } from '../format.js';
 import { state, on, sortedChats } from '../store.js';
 import { pageUrl } from '../base.js';
+import { renderMentionMarker } from './mentions.js';
 
 let openChatRoute = () => {};
 
@@ -62,7 +63,7 @@ function updateItem(li, chat) {
   t.setAttribute('datetime', when || '');
   t.title = fullTime(when);
   const slot = li.querySelector('.badge-slot');
-  let badge = slot.firstChild;
+  let badge = slot.querySelector('.unread-badge');
   if (unread > 0) {
     if (!badge) {
       badge = h('span', { class: 'unread-badge', testid: 'unread-badge' });
@@ -73,6 +74,7 @@ function updateItem(li, chat) {
   } else if (badge) {
     badge.remove();
   }
+  renderMentionMarker(slot, chat);
 }
 
 function render() {

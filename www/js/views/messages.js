@@ -3,6 +3,8 @@
 // All user text goes through textContent.
 import { h, setText } from '../dom.js';
 import { messageTime, fullTime } from '../format.js';
+import { renderReactions } from './reactions.js';
+import { renderReply } from './reply.js';
 
 // view model: {key, id, mine, sender, created_at, content, edited, deleted,
 //              status: 'sent'|'sending'|'failed', error, client_id, seen}
@@ -23,7 +25,7 @@ export function createMessage(vm, actions) {
 
 function sig(vm) {
   return JSON.stringify([vm.id, vm.mine, vm.sender, vm.created_at, vm.content, vm.edited, vm.deleted,
-    vm.status, vm.error, vm.seen]);
+    vm.status, vm.error, vm.seen, vm.reactions, vm.reply_to, vm.mentioned]);
 }
 
 export function updateMessage(li, vm) {
@@ -53,6 +55,8 @@ export function updateMessage(li, vm) {
   if (!li.__editing) renderBody(li, vm);
   renderStatus(li, vm);
   renderActions(li, vm);
+  renderReply(li, vm);
+  renderReactions(li, vm);
 }
 
 function renderBody(li, vm) {
