@@ -8,7 +8,8 @@
 #
 # Settings (environment):
 #   PARLEY_BUILD         build folder (default build)
-#   BENCH_STEPS          which steps to run (default "1 2 3 4")
+#   BENCH_STEPS          which steps to run (default "1 2 3 4 5")
+#   BENCH_SEARCH_MESSAGES  messages seeded for step 5's search (default 1000000)
 #   BENCH_DURATION       seconds per wrk / pgbench run (default 10)
 #   BENCH_CONNS          idle WebSockets for step 3 (default 19000)
 #   BENCH_CONN_PROCS     client processes holding them (default 4)
@@ -24,7 +25,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BENCH=$ROOT/tests/bench
 export PARLEY_BUILD=${PARLEY_BUILD:-build}
-STEPS=${BENCH_STEPS:-1 2 3 4}
+STEPS=${BENCH_STEPS:-1 2 3 4 5}
 DUR=${BENCH_DURATION:-10}
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 
@@ -80,8 +81,10 @@ if [ -f "$VAR/run/wsd.pid" ] && kill -0 "$(cat "$VAR/run/wsd.pid")" 2>/dev/null;
 DBURL=$(sed -n 's/^database_url[[:space:]]*=[[:space:]]*//p' "$VAR/parley.conf" | tail -n 1)
 
 # --- seed ----------------------------------------------------------------------
-say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 users)"
-timeout 300 node "$BENCH/seed.js" || die "seeding failed"
+if has_step 1 || has_step 2 || has_step 3 || has_step 4; then
+    say "seeding through the API (registration is argon2id-bound: ~1-2 min for 1000 users)"
+    timeout 300 node "$BENCH/seed.js" || die "seeding failed"
+fi
 
 # --- step 1: HTTP API vs pgbench ----------------------------------------------
 # measured TAG CMD...: runs CMD, recording this stack's CPU by component,
@@ -150,6 +153,12 @@ if [ "$WSD_OK" = 1 ]; then
     if has_step 4; then measured fanout timeout 120 node "$BENCH/fanout.js" || say "step 4 failed"; fi
 else
     say "ws-daemon is not running: steps 2-4 skipped (see $VAR/log/ws-daemon.log)"
+fi
+
+# --- step 5: search over a large set, and the cost of mentions + a reply ----------
+# Seeds its own rows straight into PostgreSQL; prints its own lines.
+if has_step 5; then
+    measured search timeout 3600 node "$BENCH/search.js" | tee "$BENCH_OUT/search.txt" || say "step 5 failed"
 fi
 
 # --- report -----------------------------------------------------------------------
