@@ -70,6 +70,29 @@ test('a reply shows its quote; clicking it scrolls to the original', async () =>
   await h.until(async () => msgEl(p2, msg.id).evaluate((el) => el.classList.contains('flash')), 5000, 'original flashed');
 });
 
+test('replying from the page: the reply carries the quote to the other window', async () => {
+  await msgEl(p1, msg.id).locator('[data-testid="message-reply"]').click();
+  await h.tid(p1, 'reply-target').waitFor();
+  await h.tid(p1, 'message-input').fill('answered from the page');
+  await h.tid(p1, 'message-input').press('Enter');
+  const row = p2.locator('[data-testid="message"]', { hasText: 'answered from the page' });
+  await row.waitFor({ timeout: 10000 });
+  assert.ok((await row.locator('[data-testid="reply-quote"]').textContent()).includes(U2.username));
+  assert.ok(await h.tid(p1, 'reply-target').isHidden(), 'the reply target is cleared after sending');
+});
+
+test('search from the page: results with the match marked; opening one shows the message', async () => {
+  await h.tid(p2, 'search-input').fill('reacting');       // stem of "react"
+  await h.tid(p2, 'search-input').press('Enter');
+  const res = p2.locator(`[data-testid="search-result"][data-message-id="${msg.id}"]`);
+  await res.waitFor({ timeout: 10000 });
+  assert.equal(await res.locator('mark').first().textContent(), 'react');
+  await res.click();
+  await p2.waitForURL(`**/chats/${chat}`);
+  await h.until(async () => msgEl(p2, msg.id).evaluate((el) => el.classList.contains('flash')), 5000, 'message flashed');
+  await h.tid(p2, 'search-input').fill('');
+});
+
 test('user1 removes user3 from the members panel; user3\'s page drops the chat live', async () => {
   await h.chatItem(p3, chat).waitFor({ timeout: 10000 });
   await h.chatItem(p3, chat).click();

@@ -64,7 +64,7 @@ export const api = {
   createDirect: (userId) => request('POST', '/api/chats', { user_id: userId }),
   createGroup: (title, memberIds) => request('POST', '/api/chats', { title, member_ids: memberIds }),
   messages: (chatId, params = {}) => request('GET', `/api/chats/${chatId}/messages${q(params)}`),
-  send: (chatId, content, clientId) => request('POST', `/api/chats/${chatId}/messages`, { content, client_id: clientId }),
+  send: (chatId, content, clientId, replyToId) => request('POST', `/api/chats/${chatId}/messages`, { content, client_id: clientId, reply_to_id: replyToId }),
   edit: (id, content) => request('PATCH', `/api/messages/${id}`, { content }),
   remove: (id) => request('DELETE', `/api/messages/${id}`),
   read: (chatId, messageId) => request('POST', `/api/chats/${chatId}/read`, messageId ? { message_id: messageId } : {}),

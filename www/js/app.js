@@ -9,6 +9,7 @@ import * as store from './store.js';
 import { resync, resetCursor, setOpenReloader } from './sync.js';
 import { createConnection } from './ws.js';
 import { initLogin, showLogin } from './views/login.js';
+import { initSearch } from './views/search.js';
 import { initChatList, renderTitle } from './views/chatlist.js';
 import { initChat, showChat, hideChat, loadLatest, retryFailed } from './views/chat.js';
 import { initNewChat } from './views/newchat.js';
@@ -119,6 +120,7 @@ function boot() {
     navigate('/chats', { replace: true });
   });
   initChatList((id) => navigate(`/chats/${id}`));
+  initSearch($('chat-list'), (id) => navigate(`/chats/${id}`));
   initChat(() => navigate('/chats'));
   initNewChat((id) => navigate(`/chats/${id}`));
   $('logout-btn').addEventListener('click', () => endSession(''));

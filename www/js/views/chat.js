@@ -7,7 +7,7 @@ import { log } from '../debug.js';
 import * as store from '../store.js';
 import { createMessage, updateMessage } from './messages.js';
 import { renderMembers } from './members.js';
-import { setOlderLoader } from './reply.js';
+import { setOlderLoader, takeReplyTarget, resetReplyTarget } from './reply.js';
 
 const { state } = store;
 const PAGE = 50;
@@ -68,6 +68,7 @@ export async function showChat(chatId) {
   const open = state.open;
   if (open && open.chatId === chatId) return;
   store.openChat(chatId);
+  resetReplyTarget(chatId);
   stickBottom = true;
   $('chat-placeholder').hidden = true;
   setText($('chat-placeholder').firstElementChild, 'Select a chat to start messaging');
@@ -172,7 +173,8 @@ function send() {
   if (!open || !content) return;
   if (content.length > 4000) { alertInChat('A message can be at most 4000 characters.'); return; }
   const cid = uuid();
-  state.outbox.set(cid, { client_id: cid, chat_id: open.chatId, content, status: 'sending', error: '', created: Date.now() });
+  state.outbox.set(cid, { client_id: cid, chat_id: open.chatId, content, status: 'sending', error: '', created: Date.now(),
+    reply_to_id: takeReplyTarget(open.chatId) });
   input.value = '';
   autosize();
   stickBottom = true;
@@ -188,7 +190,7 @@ async function deliver(cid) {
   item.error = '';
   store.emit('messages');
   try {
-    const m = await api.send(item.chat_id, item.content, cid);
+    const m = await api.send(item.chat_id, item.content, cid, item.reply_to_id);
     log('sent', cid, '->', m && m.id);
     if (m) {
       store.confirmOutbox(m);

@@ -7,8 +7,43 @@ import { h, setText } from '../dom.js';
 export const STRINGS = {
   deleted: 'Deleted message',
   jump: 'Show the original message',
-  mention: '@',
+  reply: 'Reply',
+  replyingTo: 'Replying to',
+  cancel: 'Cancel reply',
 };
+
+// The message the next send answers: {chatId, id, sender, snippet} or null.
+let target = null;
+let bar = null;
+
+function renderBar() {
+  const composer = document.getElementById('composer');
+  if (!composer) return;
+  if (!bar) {
+    bar = h('div', { class: 'reply-target', testid: 'reply-target', hidden: true },
+      h('span', { class: 'reply-target-text' }), ' ',
+      h('button', { type: 'button', class: 'mini', testid: 'reply-cancel', text: '×', 'aria-label': STRINGS.cancel,
+        title: STRINGS.cancel, onclick: () => { target = null; renderBar(); } }));
+    composer.before(bar);
+  }
+  bar.hidden = !target;
+  if (target) setText(bar.querySelector('.reply-target-text'), `${STRINGS.replyingTo} ${target.sender}: ${target.snippet}`);
+}
+
+// Called by the send path: the reply target for chatId (then cleared), or
+// undefined.
+export function takeReplyTarget(chatId) {
+  if (!target || target.chatId !== chatId) return undefined;
+  const id = target.id;
+  target = null;
+  renderBar();
+  return id;
+}
+
+// Drops a target that belongs to another chat (called when a chat opens).
+export function resetReplyTarget(chatId) {
+  if (target && target.chatId !== chatId) { target = null; renderBar(); }
+}
 
 let loadOlder = async () => false;
 // The chat view hands in "load one older page" (resolves false when there
@@ -33,6 +68,20 @@ export async function scrollToMessage(id) {
 // mentions you (vm.mentioned).
 export function renderReply(li, vm) {
   li.classList.toggle('mentions-me', !!vm.mentioned);
+  let action = li.querySelector('.msg-reply-action');
+  if (!action) {
+    action = h('button', { type: 'button', class: 'mini msg-reply-action', testid: 'message-reply', text: STRINGS.reply,
+      onclick: () => {
+        const v = li.__replyVm;
+        target = { chatId: v.chat_id, id: v.id, sender: v.sender, snippet: (v.content || '').slice(0, 80) };
+        renderBar();
+        const input = document.getElementById('message-input');
+        if (input) input.focus();
+      } });
+    li.append(action);
+  }
+  li.__replyVm = vm;
+  action.hidden = !vm.id || vm.deleted || !!vm.system;
   let quote = li.querySelector('.reply-quote');
   const r = vm.reply_to;
   if (!r || vm.deleted) { if (quote) quote.remove(); return; }
