@@ -7,7 +7,8 @@
  * snippet comes from ts_headline run with each of the three configurations
  * in turn, marking matches with \x02 / \x03 (removed from the text first);
  * here the marks become character ranges and the text is cut to a window
- * around the first match. */
+ * around the first match.  The query itself is parley_search
+ * (sql/003_features.sql). */
 #include "search.h"
 
 #include "db.h"
@@ -27,26 +28,10 @@
 #define SEARCH_SNIPPET_CHARS 160   /* snippet window, in characters */
 #define SEARCH_SNIPPET_BEFORE 40   /* characters kept before the first match */
 
-#define SEARCH_SQL(chat_filter)                                               \
-    "SELECT " MESSAGE_COLS ", "                                               \
-    "       ts_headline('english', ts_headline('russian', ts_headline('simple', " \
-    "           translate(content, E'\\x02\\x03', '  '), q, o), q, o), q, o) " \
-    "  FROM (SELECT mv.*, q FROM messages m "                                 \
-    "          JOIN message_v mv ON mv.id = m.id, "                           \
-    "          parley_search_query($2::text[]) q "                            \
-    "         WHERE m.tsv @@ q AND m.id < $3 AND " chat_filter                \
-    "         ORDER BY m.id DESC LIMIT $4) s, "                               \
-    "       format('HighlightAll=true,StartSel=%s,StopSel=%s', chr(2), chr(3)) o " \
-    " ORDER BY id DESC"
-
-static const struct db_stmt st_all = {
-    "search_all",
-    SEARCH_SQL("m.chat_id IN (SELECT chat_id FROM chat_members WHERE user_id = $1)"), 4
-};
-static const struct db_stmt st_one = {
-    "search_one",
-    SEARCH_SQL("m.chat_id = $5 AND EXISTS (SELECT 1 FROM chat_members "
-               "WHERE chat_id = $5 AND user_id = $1)"), 5
+/* Membership of a given chat_id is checked first (search_is_member), so
+ * the one-chat form needs no membership test of its own. */
+static const struct db_stmt st_search = {
+    "search", "SELECT * FROM parley_search($1, $2::text[], $3, $4, $5)", 5
 };
 static const struct db_stmt st_member = {
     "search_member", "SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2", 2
@@ -219,10 +204,10 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
         return;
     params[0] = render_id(uid, req->user.sub);
     params[1] = arr;
-    params[2] = render_id(b, before);
-    params[3] = render_id(l, limit + 1);     /* one extra row tells has_more */
-    params[4] = has_chat ? render_id(cid, chat_id) : NULL;
-    st = db_run(app->db, has_chat ? &st_one : &st_all, params, &r);
+    params[2] = render_id(cid, has_chat ? chat_id : 0);
+    params[3] = render_id(b, before);
+    params[4] = render_id(l, limit + 1);     /* one extra row tells has_more */
+    st = db_run(app->db, &st_search, params, &r);
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
         return;

@@ -612,3 +612,38 @@ BEGIN
     status := 'ok';
 END
 $$;
+
+-- Search: the caller's messages matching the words, newest first, each with
+-- the text marked by \x02 .. \x03 around matches (ts_headline with each
+-- configuration in turn; the marks are removed from the text first).
+-- p_chat 0: every chat the caller is in now.  The statement is built and
+-- planned per call (EXECUTE) so the planner sees the actual query: a rare
+-- word is best found through the GIN index, a common one by walking the
+-- newest messages back, and a cached generic plan cannot tell which.
+CREATE FUNCTION parley_search(p_user bigint, p_words text[], p_chat bigint,
+                              p_before bigint, p_limit int)
+RETURNS TABLE (id bigint, chat_id bigint, sender_id bigint, sender_username text,
+               content text, created_at text, edited_at text, deleted boolean,
+               client_id text, seq bigint, mentions text, reply_to text,
+               reactions text, system text, marked text)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    q   tsquery := parley_search_query(p_words);
+    opt text := format('HighlightAll=true,StartSel=%s,StopSel=%s', chr(2), chr(3));
+BEGIN
+    IF q IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN QUERY EXECUTE format(
+        'SELECT mv.*, ts_headline(''english'', ts_headline(''russian'', ts_headline(''simple'', '
+        '         translate(mv.content, chr(2) || chr(3), ''  ''), $1, $5), $1, $5), $1, $5) '
+        '  FROM (SELECT m.id FROM messages m '
+        '         WHERE m.tsv @@ $1 AND m.id < $3 AND %s '
+        '         ORDER BY m.id DESC LIMIT $4) hit '
+        '  JOIN message_v mv ON mv.id = hit.id ORDER BY mv.id DESC',
+        CASE WHEN p_chat = 0
+             THEN 'm.chat_id IN (SELECT cm.chat_id FROM chat_members cm WHERE cm.user_id = $2)'
+             ELSE 'm.chat_id = $6' END)
+    USING q, p_user, p_before, p_limit, opt, p_chat;
+END
+$$;
