@@ -616,10 +616,18 @@ $$;
 -- Search: the caller's messages matching the words, newest first, each with
 -- the text marked by \x02 .. \x03 around matches (ts_headline with each
 -- configuration in turn; the marks are removed from the text first).
--- p_chat 0: every chat the caller is in now.  The statement is built and
--- planned per call (EXECUTE) so the planner sees the actual query: a rare
--- word is best found through the GIN index, a common one by walking the
--- newest messages back, and a cached generic plan cannot tell which.
+-- p_chat 0: every chat the caller is in now.
+--
+-- Two steps, because no single plan suits both kinds of query (and the
+-- planner cannot tell them apart: a prefix's frequency is a guess):
+-- 1. the newest 5000 messages of the caller's chats are checked; a common
+--    word fills the page from these, and they are then exactly the newest
+--    matches;
+-- 2. otherwise (a rare word) the GIN index finds every match and the
+--    newest are kept ("id + 0" stops a walk down the primary key, which
+--    would read the whole table for a word that is nowhere).
+-- The statements are built per call (EXECUTE), so each is planned for the
+-- actual query and chat list.
 CREATE FUNCTION parley_search(p_user bigint, p_words text[], p_chat bigint,
                               p_before bigint, p_limit int)
 RETURNS TABLE (id bigint, chat_id bigint, sender_id bigint, sender_username text,
@@ -628,22 +636,32 @@ RETURNS TABLE (id bigint, chat_id bigint, sender_id bigint, sender_username text
                reactions text, system text, marked text)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-    q   tsquery := parley_search_query(p_words);
-    opt text := format('HighlightAll=true,StartSel=%s,StopSel=%s', chr(2), chr(3));
+    q      tsquery := parley_search_query(p_words);
+    opt    text := format('HighlightAll=true,StartSel=%s,StopSel=%s', chr(2), chr(3));
+    chats  text := CASE WHEN p_chat = 0
+                        THEN 'm.chat_id IN (SELECT cm.chat_id FROM chat_members cm WHERE cm.user_id = $2)'
+                        ELSE 'm.chat_id = $5' END;
+    ids    bigint[];
 BEGIN
     IF q IS NULL THEN
         RETURN;
     END IF;
-    RETURN QUERY EXECUTE format(
-        'SELECT mv.*, ts_headline(''english'', ts_headline(''russian'', ts_headline(''simple'', '
-        '         translate(mv.content, chr(2) || chr(3), ''  ''), $1, $5), $1, $5), $1, $5) '
-        '  FROM (SELECT m.id FROM messages m '
-        '         WHERE m.tsv @@ $1 AND m.id < $3 AND %s '
-        '         ORDER BY m.id DESC LIMIT $4) hit '
-        '  JOIN message_v mv ON mv.id = hit.id ORDER BY mv.id DESC',
-        CASE WHEN p_chat = 0
-             THEN 'm.chat_id IN (SELECT cm.chat_id FROM chat_members cm WHERE cm.user_id = $2)'
-             ELSE 'm.chat_id = $6' END)
-    USING q, p_user, p_before, p_limit, opt, p_chat;
+    EXECUTE format(
+        'SELECT array_agg(w.id ORDER BY w.id DESC) FROM ('
+        '  SELECT r.id FROM (SELECT m.id, m.tsv FROM messages m'
+        '                     WHERE %s AND m.id < $3 ORDER BY m.id DESC LIMIT 5000) r'
+        '   WHERE r.tsv @@ $1 ORDER BY r.id DESC LIMIT $4) w', chats)
+        INTO ids USING q, p_user, p_before, p_limit, p_chat;
+    IF coalesce(cardinality(ids), 0) < p_limit THEN
+        EXECUTE format(
+            'SELECT array_agg(w.id ORDER BY w.id DESC) FROM ('
+            '  SELECT m.id FROM messages m WHERE m.tsv @@ $1 AND m.id < $3 AND %s'
+            '   ORDER BY m.id + 0 DESC LIMIT $4) w', chats)
+            INTO ids USING q, p_user, p_before, p_limit, p_chat;
+    END IF;
+    RETURN QUERY
+        SELECT mv.*, ts_headline('english', ts_headline('russian', ts_headline('simple',
+                   translate(mv.content, chr(2) || chr(3), '  '), q, opt), q, opt), q, opt)
+          FROM message_v mv WHERE mv.id = ANY (ids) ORDER BY mv.id DESC;
 END
 $$;
