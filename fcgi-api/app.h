@@ -24,6 +24,7 @@ struct app {
 
 #define REQ_MAX_BODY (64 * 1024)
 #define REQ_MAX_IDS 2
+#define REQ_MAX_WORD 1024      /* as long as path: a segment is never cut */
 
 struct req {
     const char *method;
@@ -42,6 +43,7 @@ struct req {
     long (*body_read)(void *ctx, char *buf, size_t n);
     void *body_ctx;
     long long ids[REQ_MAX_IDS];   /* numeric path segments, by the router */
+    char word[REQ_MAX_WORD];   /* the one "*" path segment, raw (percent-encoded) */
     struct jwt_claims user;    /* the caller, once authenticated */
     long long now;             /* Unix seconds at request start */
 };

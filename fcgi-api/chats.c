@@ -18,8 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHATS_MAX_MEMBERS 5000
-
 /* The caller's chats (all, or one), and their members; each comes in two
  * forms so that no statement needs an "any chat" OR that defeats its plan. */
 #define CHATS_SELECT                                                          \
@@ -27,7 +25,8 @@
     "       parley_ts(c.updated_at), cm.last_read_message_id, cm.unread_count, " \
     "       lm.id, lm.chat_id, lm.sender_id, lm.sender_username, lm.content, " \
     "       lm.created_at, lm.edited_at, lm.deleted, lm.client_id, lm.seq, "  \
-    "       cm.muted "                                                        \
+    "       lm.mentions, lm.reply_to, lm.reactions, lm.system, "             \
+    "       c.owner_id, cm.mention_count, cm.muted "                          \
     "  FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "               \
     "  LEFT JOIN message_v lm ON lm.id = c.last_message_id "
 #define MEMBERS_SELECT                                                        \
@@ -56,7 +55,7 @@ static const struct db_stmt st_direct = {
 
 static const struct db_stmt st_group = {
     "chats_group",
-    "SELECT status, chat_id, seq FROM parley_group_chat($1, $2, $3::bigint[])", 3
+    "SELECT status, chat_id, seq FROM parley_group_chat($1, $2, $3::bigint[], $4)", 4
 };
 
 /* First row of the members result (sorted by chat id) for chat_id. */
@@ -98,7 +97,10 @@ static json_object *chats_render(const PGresult *r, int row, const PGresult *m,
     jsonx_add(c, "unread_count", json_object_new_int64(render_int64(r, row, 5)));
     jsonx_add(c, "last_read_message_id", json_object_new_int64(render_int64(r, row, 4)));
     jsonx_add(c, "updated_at", json_object_new_string(PQgetvalue(r, row, 3)));
-    jsonx_add(c, "muted", json_object_new_boolean(PQgetvalue(r, row, 16)[0] == 't'));
+    jsonx_add(c, "owner_id", PQgetisnull(r, row, 20) ? NULL
+                              : json_object_new_int64(render_int64(r, row, 20)));
+    jsonx_add(c, "mention_count", json_object_new_int64(render_int64(r, row, 21)));
+    jsonx_add(c, "muted", json_object_new_boolean(PQgetvalue(r, row, 22)[0] == 't'));
     return c;
 }
 
@@ -127,6 +129,24 @@ enum db_status chats_load(struct app *app, long long user_id, long long chat_id,
     PQclear(r);
     PQclear(m);
     return st;
+}
+
+json_object *chats_shared(struct app *app, long long viewer, long long chat_id)
+{
+    json_object *arr, *chat = NULL;
+
+    if (chats_load(app, viewer, chat_id, &arr, NULL) != DB_OK) {
+        log_warn("chat %lld: %s", chat_id, db_error(app->db));
+        return NULL;
+    }
+    if (json_object_array_length(arr) == 1) {
+        chat = json_object_get(json_object_array_get_idx(arr, 0));
+        json_object_object_del(chat, "unread_count");
+        json_object_object_del(chat, "mention_count");
+        json_object_object_del(chat, "last_read_message_id");
+    }
+    json_object_put(arr);
+    return chat;
 }
 
 void chats_list(struct app *app, struct req *req, struct resp *resp)
@@ -201,15 +221,14 @@ static void chats_create_direct(struct app *app, struct req *req, struct resp *r
     chats_reply_one(app, req, resp, chat_id, 200);
 }
 
-/* Builds "{1,2,3}" from a JSON array of ids; returns NULL with resp set. */
-static char *chats_member_array(json_object *ids, struct resp *resp)
+char *chats_member_array(struct app *app, json_object *ids, const char *field,
+                         struct resp *resp)
 {
     size_t n = json_object_array_length(ids);
     char *buf, *p;
 
-    if (n > CHATS_MAX_MEMBERS) {
-        http_error(resp, 400, "invalid_field", "a group has at most %d members",
-                   CHATS_MAX_MEMBERS);
+    if (n > (size_t)app->cfg.group_max_members) {
+        reply_group_too_large(app, resp);
         return NULL;
     }
     buf = xmalloc(n * 22 + 3);
@@ -220,7 +239,7 @@ static char *chats_member_array(json_object *ids, struct resp *resp)
         long long id;
         if (!json_object_is_type(v, json_type_int) || (id = json_object_get_int64(v)) < 1) {
             free(buf);
-            http_error(resp, 400, "invalid_field", "member_ids must be positive integers");
+            http_error(resp, 400, "invalid_field", "%s must be positive integers", field);
             return NULL;
         }
         p += snprintf(p, 22, "%s%lld", i ? "," : "", id);
@@ -233,8 +252,8 @@ static char *chats_member_array(json_object *ids, struct resp *resp)
 static void chats_create_group(struct app *app, struct req *req, struct resp *resp,
                                json_object *body)
 {
-    char uid[ID_BUF], *title = NULL, *members = NULL;
-    const char *params[3], *t, *tstart, *why;
+    char uid[ID_BUF], max[ID_BUF], *title = NULL, *members = NULL;
+    const char *params[4], *t, *tstart, *why;
     json_object *ids;
     PGresult *r = NULL;
     size_t tn, tlen;
@@ -251,16 +270,21 @@ static void chats_create_group(struct app *app, struct req *req, struct resp *re
         http_error(resp, 400, "invalid_field", "member_ids must be an array of user ids");
         return;
     }
-    members = chats_member_array(ids, resp);
+    members = chats_member_array(app, ids, "member_ids", resp);
     if (!members)
         return;
     title = xstrndup(tstart, tlen);
     params[0] = render_id(uid, req->user.sub);
     params[1] = title;
     params[2] = members;
+    params[3] = render_id(max, app->cfg.group_max_members);
     st = db_run(app->db, &st_group, params, &r);
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
+        goto out;
+    }
+    if (strcmp(PQgetvalue(r, 0, 0), "too_large") == 0) {
+        reply_group_too_large(app, resp);
         goto out;
     }
     if (strcmp(PQgetvalue(r, 0, 0), "created") != 0) {

@@ -97,10 +97,33 @@ static void events_message(struct app *app, const char *type, long long chat_id,
     free(rc);
 }
 
+/* new_message goes out twice: once with "mentioned":true to the members
+ * the message mentions, once with false to everyone else. */
 void events_new_message(struct app *app, long long chat_id, long long seq,
                         json_object *message)
 {
-    events_message(app, "new_message", chat_id, seq, message, 1);
+    struct event_recipient *rc, *mentioned;
+    long n = events_recipients(app, chat_id, 1, 0, &rc);
+    size_t nm = 0, no = 0;
+
+    if (n < 0)
+        return;
+    mentioned = xcalloc((size_t)n + 1, sizeof *mentioned);
+    for (long i = 0; i < n; i++) {
+        if (render_mentions(message, rc[i].user_id))
+            mentioned[nm++] = rc[i];
+        else
+            rc[no++] = rc[i];
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        json_object *ev = events_base("new_message", seq, chat_id);
+        jsonx_add(ev, "message", json_object_get(message));
+        jsonx_add(ev, "mentioned", json_object_new_boolean(pass == 1));
+        events_push(app, "new_message", seq, ev, pass ? mentioned : rc, pass ? nm : no);
+        json_object_put(ev);
+    }
+    free(mentioned);
+    free(rc);
 }
 
 void events_message_updated(struct app *app, long long chat_id, long long seq,
@@ -200,5 +223,94 @@ void events_typing(struct app *app, long long chat_id, long long user_id,
     jsonx_add(ev, "username", json_object_new_string(username));
     events_push(app, "typing", 0, ev, rc, (size_t)n);
     json_object_put(ev);
+    free(rc);
+}
+
+void events_reaction(struct app *app, long long chat_id, long long seq, long long message_id,
+                     json_object *reactions)
+{
+    struct event_recipient *rc;
+    long n = events_recipients(app, chat_id, 0, 0, &rc);
+    json_object *ev;
+
+    if (n < 0)
+        return;
+    ev = events_base("reaction_updated", seq, chat_id);
+    jsonx_add(ev, "message_id", json_object_new_int64(message_id));
+    jsonx_add(ev, "reactions", json_object_get(reactions));
+    events_push(app, "reaction_updated", seq, ev, rc, (size_t)n);
+    json_object_put(ev);
+    free(rc);
+}
+
+void events_chat_updated(struct app *app, long long chat_id, long long seq)
+{
+    struct event_recipient *rc;
+    long n = events_recipients(app, chat_id, 0, 0, &rc);
+    json_object *chat, *ev;
+
+    if (n <= 0) {
+        free(rc);
+        return;
+    }
+    chat = chats_shared(app, rc[0].user_id, chat_id);
+    if (chat) {
+        ev = events_base("chat_updated", seq, chat_id);
+        jsonx_add(ev, "chat", chat);
+        events_push(app, "chat_updated", seq, ev, rc, (size_t)n);
+        json_object_put(ev);
+    }
+    free(rc);
+}
+
+void events_chat_removed(struct app *app, long long chat_id, long long seq, long long user_id)
+{
+    struct event_recipient me = { user_id, 0, 0, 0 };
+    json_object *ev = events_base("chat_removed", seq, chat_id);
+
+    events_push(app, "chat_removed", seq, ev, &me, 1);
+    json_object_put(ev);
+}
+
+void events_members_added(struct app *app, long long chat_id, long long seq,
+                          const long long *added, size_t nadded)
+{
+    struct event_recipient *rc;
+    long n = events_recipients(app, chat_id, 0, 0, &rc), others = 0;
+    json_object *chat, *ev;
+
+    if (n < 0)
+        return;
+    /* Each new member gets the chat as they see it... */
+    for (size_t i = 0; i < nadded; i++) {
+        struct event_recipient one = { added[i], 0, 0, 0 };
+        json_object *arr;
+        if (chats_load(app, added[i], chat_id, &arr, NULL) != DB_OK) {
+            log_warn("chat_created %lld: %s", chat_id, db_error(app->db));
+            continue;
+        }
+        if (json_object_array_length(arr) == 1) {
+            ev = events_base("chat_created", seq, chat_id);
+            jsonx_add(ev, "chat", json_object_get(json_object_array_get_idx(arr, 0)));
+            events_push(app, "chat_created", seq, ev, &one, 1);
+            json_object_put(ev);
+        }
+        json_object_put(arr);
+    }
+    /* ...the others see the member list change. */
+    for (long i = 0; i < n; i++) {
+        int is_new = 0;
+        for (size_t j = 0; j < nadded; j++)
+            is_new |= rc[i].user_id == added[j];
+        if (!is_new)
+            rc[others++] = rc[i];
+    }
+    chat = others ? chats_shared(app, rc[0].user_id, chat_id) : NULL;
+    if (chat) {
+        ev = events_base("chat_updated", seq, chat_id);
+        jsonx_add(ev, "chat", chat);
+        events_push(app, "chat_updated", seq, ev, rc, (size_t)others);
+        json_object_put(ev);
+    }
     free(rc);
 }

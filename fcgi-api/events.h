@@ -24,4 +24,15 @@ void events_read(struct app *app, long long chat_id, long long seq, long long re
 void events_typing(struct app *app, long long chat_id, long long user_id,
                    const char *username);
 
+/* reaction_updated to every member; `reactions` is borrowed. */
+void events_reaction(struct app *app, long long chat_id, long long seq, long long message_id,
+                     json_object *reactions);
+/* chat_updated (the chat's shared fields) to every member. */
+void events_chat_updated(struct app *app, long long chat_id, long long seq);
+/* chat_removed to the one member who left or was removed. */
+void events_chat_removed(struct app *app, long long chat_id, long long seq, long long user_id);
+/* chat_created to each added member, chat_updated to the others. */
+void events_members_added(struct app *app, long long chat_id, long long seq,
+                          const long long *added, size_t nadded);
+
 #endif

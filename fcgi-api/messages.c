@@ -12,6 +12,7 @@
 #include "events.h"
 #include "http.h"
 #include "jsonx.h"
+#include "mention.h"
 #include "render.h"
 #include "reply.h"
 #include "validate.h"
@@ -46,10 +47,12 @@ static const struct db_stmt st_one = {
 };
 static const struct db_stmt st_post = {
     "msg_post",
-    "SELECT status, message_id, seq FROM parley_post_message($1, $2, $3, $4, $5, $6)", 6
+    "SELECT status, message_id, seq "
+    "  FROM parley_post_message($1, $2, $3, $4, $5, $6, $7, $8::text[])", 8
 };
 static const struct db_stmt st_change = {
-    "msg_change", "SELECT status, chat_id, seq FROM parley_change_message($1, $2, $3)", 3
+    "msg_change",
+    "SELECT status, chat_id, seq FROM parley_change_message($1, $2, $3, $4, $5)", 5
 };
 static const struct db_stmt st_read = {
     "msg_read", "SELECT status, last_read, seq FROM parley_mark_read($1, $2, $3)", 3
@@ -82,8 +85,9 @@ static int messages_is_member(struct app *app, struct req *req, struct resp *res
     return yes;
 }
 
-/* Reads an optional numeric query parameter.  Returns 0 (absent: *out
- * untouched), 1, or -1 with resp set. */
+/* Reads an optional numeric query parameter ("after" may also be 0: from
+ * the first message).  Returns 0 (absent: *out untouched), 1, or -1 with
+ * resp set. */
 static int messages_query_id(struct req *req, struct resp *resp, const char *name,
                              long long *out)
 {
@@ -91,6 +95,10 @@ static int messages_query_id(struct req *req, struct resp *resp, const char *nam
     int f = http_form_get(req->query, strlen(req->query), name, v, sizeof v);
     if (f == 0 || (f == 1 && v[0] == '\0'))
         return 0;
+    if (f == 1 && strcmp(name, "after") == 0 && strcmp(v, "0") == 0) {
+        *out = 0;
+        return 1;
+    }
     if (f < 0 || validate_id(v, strlen(v), out) < 0) {
         http_error(resp, 400, "invalid_field", "%s must be a positive integer", name);
         return -1;
@@ -181,19 +189,40 @@ static char *messages_content(json_object *body, struct resp *resp)
     return xstrndup(start, tlen);
 }
 
+/* The "@name" candidates of content as a text[] literal into buf. */
+static void messages_mentions(const char *content, char *buf, size_t len)
+{
+    char names[MENTION_MAX][MENTION_NAME_MAX + 1];
+    size_t n = mention_scan(content, strlen(content), names, MENTION_MAX);
+
+    /* MENTION_MAX quoted names always fit the caller's buffer. */
+    if (mention_array(names, n, buf, len) < 0)
+        snprintf(buf, len, "{}");
+}
+
+/* Answers 429 with Retry-After for a function's 'rate_limited'. */
+static void messages_rate_limited(struct resp *resp, long long wait_s)
+{
+    char wait[ID_BUF];
+
+    http_header(resp, "Retry-After", render_id(wait, wait_s));
+    http_error(resp, 429, "rate_limited", "sending too fast; try again in %lld s", wait_s);
+}
+
 void messages_post(struct app *app, struct req *req, struct resp *resp)
 {
-    char cid[ID_BUF], uid[ID_BUF], rate[ID_BUF], burst[ID_BUF], wait[ID_BUF];
+    char cid[ID_BUF], uid[ID_BUF], rate[ID_BUF], burst[ID_BUF], rto[ID_BUF];
+    char mentions[MENTION_MAX * (MENTION_NAME_MAX + 3) + 3];
     char *content = NULL, *client_id = NULL;
     long long att[ATTACH_MAX];
     int natt;
-    const char *params[6], *cl, *status;
+    const char *params[8], *cl, *status;
     json_object *body = http_json_body(req, resp), *msg = NULL;
     PGresult *r = NULL;
     enum db_status st;
     size_t cln;
-    int has_cl;
-    long long mid, seq;
+    int has_cl, has_rt;
+    long long mid, seq, reply_to = 0;
 
     if (!body)
         return;
@@ -207,17 +236,25 @@ void messages_post(struct app *app, struct req *req, struct resp *resp)
                    MSG_CLIENT_ID_MAX);
         goto out;
     }
+    has_rt = jsonx_get_int64(body, "reply_to_id", &reply_to);
+    if (has_rt < 0 || (has_rt == 1 && reply_to < 1)) {
+        http_error(resp, 400, "invalid_field", "reply_to_id must be a positive integer");
+        goto out;
+    }
     if (has_cl == 1)
         client_id = xstrndup(cl, cln);
     if ((natt = attach_parse(body, att, resp)) < 0 ||
         attach_check(app, req, req->ids[0], client_id, att, natt, resp) < 0)
         goto out;
+    messages_mentions(content, mentions, sizeof mentions);
     params[0] = render_id(cid, req->ids[0]);
     params[1] = render_id(uid, req->user.sub);
     params[2] = content;
     params[3] = client_id;
     params[4] = render_id(rate, app->cfg.send_rate);
     params[5] = render_id(burst, app->cfg.send_burst);
+    params[6] = has_rt == 1 ? render_id(rto, reply_to) : NULL;
+    params[7] = mentions;
     st = db_run(app->db, &st_post, params, &r);
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
@@ -229,9 +266,11 @@ void messages_post(struct app *app, struct req *req, struct resp *resp)
         goto out;
     }
     if (strcmp(status, "rate_limited") == 0) {
-        http_header(resp, "Retry-After", render_id(wait, render_int64(r, 0, 2)));
-        http_error(resp, 429, "rate_limited", "sending too fast; try again in %lld s",
-                   render_int64(r, 0, 2));
+        messages_rate_limited(resp, render_int64(r, 0, 2));
+        goto out;
+    }
+    if (strcmp(status, "bad_reply") == 0) {
+        http_error(resp, 400, "invalid_reply", "reply_to_id is not a message of this chat");
         goto out;
     }
     mid = render_int64(r, 0, 1);
@@ -260,9 +299,10 @@ out:
 static void messages_change(struct app *app, struct req *req, struct resp *resp,
                             const char *content)
 {
-    char mid[ID_BUF], uid[ID_BUF];
-    const char *params[3] = { render_id(mid, req->ids[0]), render_id(uid, req->user.sub),
-                              content };
+    char mid[ID_BUF], uid[ID_BUF], rate[ID_BUF], burst[ID_BUF];
+    const char *params[5] = { render_id(mid, req->ids[0]), render_id(uid, req->user.sub),
+                              content, render_id(rate, app->cfg.send_rate),
+                              render_id(burst, app->cfg.send_burst) };
     PGresult *r = NULL;
     json_object *msg;
     char status[16];
@@ -284,6 +324,10 @@ static void messages_change(struct app *app, struct req *req, struct resp *resp,
     if (strcmp(status, "forbidden") == 0) {
         http_error(resp, 403, "forbidden", "only the author can %s a message",
                    content ? "edit" : "delete");
+        return;
+    }
+    if (strcmp(status, "rate_limited") == 0) {
+        messages_rate_limited(resp, seq);
         return;
     }
     if (strcmp(status, "deleted") == 0) {

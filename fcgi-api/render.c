@@ -2,6 +2,7 @@
 #include "render.h"
 
 #include "jsonx.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,19 @@ static json_object *render_str_or_null(const PGresult *r, int row, int col)
     return s ? json_object_new_string(s) : NULL;
 }
 
+json_object *render_json(const PGresult *r, int row, int col)
+{
+    const char *s = render_str(r, row, col);
+    json_object *o;
+
+    if (!s)
+        return NULL;
+    o = json_tokener_parse(s);
+    if (!o)
+        log_error("column %d holds text that is not JSON", col);
+    return o;
+}
+
 json_object *render_message(const PGresult *r, int row, int col)
 {
     json_object *m;
@@ -51,9 +65,26 @@ json_object *render_message(const PGresult *r, int row, int col)
     jsonx_add(m, "deleted", json_object_new_boolean(deleted && deleted[0] == 't'));
     jsonx_add(m, "client_id", render_str_or_null(r, row, col + 8));
     jsonx_add(m, "seq", json_object_new_int64(render_int64(r, row, col + 9)));
+    jsonx_add(m, "mentions", render_json(r, row, col + 10));
+    jsonx_add(m, "reply_to", render_json(r, row, col + 11));
+    jsonx_add(m, "reactions", render_json(r, row, col + 12));
+    jsonx_add(m, "system", render_json(r, row, col + 13));
     /* Filled in by attach_messages where the message is sent out. */
     jsonx_add(m, "attachments", json_object_new_array());
     return m;
+}
+
+int render_mentions(json_object *msg, long long user_id)
+{
+    json_object *arr;
+
+    if (!msg || !json_object_object_get_ex(msg, "mentions", &arr) ||
+        !json_object_is_type(arr, json_type_array))
+        return 0;
+    for (size_t i = 0; i < json_object_array_length(arr); i++)
+        if (json_object_get_int64(json_object_array_get_idx(arr, i)) == user_id)
+            return 1;
+    return 0;
 }
 
 json_object *render_user(long long id, const char *username)

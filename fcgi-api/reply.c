@@ -21,3 +21,9 @@ void reply_no_chat(struct resp *resp)
 {
     http_error(resp, 404, "not_found", "no such chat");
 }
+
+void reply_group_too_large(struct app *app, struct resp *resp)
+{
+    http_error(resp, 422, "group_too_large", "a group has at most %ld members",
+               app->cfg.group_max_members);
+}

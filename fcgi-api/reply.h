@@ -13,4 +13,7 @@ void reply_db_error(struct app *app, struct resp *resp, enum db_status st);
  * are indistinguishable on purpose. */
 void reply_no_chat(struct resp *resp);
 
+/* 422 group_too_large: the group would pass config group_max_members. */
+void reply_group_too_large(struct app *app, struct resp *resp);
+
 #endif

@@ -1,7 +1,9 @@
 /* router.c -- the route table of spec §2 and bearer-token checks.
  *
  * Patterns are literal paths where "#" stands for one numeric id segment
- * (validated here, so handlers get ids in req->ids).  A path that matches
+ * (validated here, so handlers get ids in req->ids) and "*" for one
+ * non-empty segment of other text (raw, in req->word; the handler decodes
+ * and checks it).  A path that matches
  * with another method is a 405 with an Allow header, anything else a 404.
  * Authentication happens here, once, for every route marked auth. */
 #include "router.h"
@@ -9,7 +11,10 @@
 #include "auth.h"
 #include "chats.h"
 #include "http.h"
+#include "members.h"
 #include "messages.h"
+#include "reactions.h"
+#include "search.h"
 #include "sync.h"
 #include "uploads.h"
 #include "mute.h"
@@ -49,28 +54,38 @@ static const struct route routes[] = {
     /* Authenticates itself: browsers fetch files with <img src> and links,
      * which carry a cookie but no Authorization header. */
     { "GET", "/api/uploads/#/*", uploads_get, 0 },
+    /* Search, reactions, group membership (docs/api.md). */
+    { "GET", "/api/search", search_get, 1 },
+    { "PUT", "/api/messages/#/reactions/*", reactions_put, 1 },
+    { "DELETE", "/api/messages/#/reactions/*", reactions_delete, 1 },
+    { "POST", "/api/chats/#/members", members_add, 1 },
+    { "DELETE", "/api/chats/#/members/#", members_remove, 1 },
+    { "PATCH", "/api/chats/#", members_rename, 1 },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
-/* Matches path against pattern, collecting "#" segments into ids; "*" is
- * any one non-empty segment (not collected).  Returns 1 on a match. */
-static int router_match(const char *pattern, const char *path, long long *ids)
+/* Matches path against pattern, collecting "#" segments into ids and the
+ * one "*" segment (any non-empty segment) into word.  Returns 1 on a match. */
+static int router_match(const char *pattern, const char *path, long long *ids,
+                        char word[REQ_MAX_WORD])
 {
     int nid = 0;
     while (*pattern && *path) {
+        if (*pattern == '*') {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || n >= REQ_MAX_WORD)
+                return 0;
+            memcpy(word, path, n);
+            word[n] = '\0';
+            pattern++;
+            path += n;
+            continue;
+        }
         if (*pattern == '#') {
             size_t n = strcspn(path, "/");
             if (nid >= REQ_MAX_IDS || validate_id(path, n, &ids[nid]) < 0)
                 return 0;
             nid++;
-            pattern++;
-            path += n;
-            continue;
-        }
-        if (*pattern == '*') {
-            size_t n = strcspn(path, "/");
-            if (n == 0)
-                return 0;
             pattern++;
             path += n;
             continue;
@@ -91,8 +106,9 @@ int router_streams_body(const char *method, const char *path)
 
 void router_dispatch(struct app *app, struct req *req, struct resp *resp)
 {
-    char allow[64] = "";
+    char allow[64] = "";  /* at most "GET, POST, PATCH, PUT, DELETE" */
     long long ids[REQ_MAX_IDS];
+    char word[REQ_MAX_WORD] = "";
     size_t n = strlen(req->path);
 
     /* "/api/chats/" is "/api/chats". */
@@ -100,7 +116,7 @@ void router_dispatch(struct app *app, struct req *req, struct resp *resp)
         req->path[n - 1] = '\0';
     for (size_t i = 0; i < NROUTES; i++) {
         const struct route *r = &routes[i];
-        if (!router_match(r->pattern, req->path, ids))
+        if (!router_match(r->pattern, req->path, ids, word))
             continue;
         if (strcmp(r->method, req->method) != 0) {
             size_t a = strlen(allow);
@@ -108,6 +124,7 @@ void router_dispatch(struct app *app, struct req *req, struct resp *resp)
             continue;
         }
         memcpy(req->ids, ids, sizeof ids);
+        memcpy(req->word, word, sizeof word);
         if (r->auth && auth_check(app, req, resp) < 0)
             return;
         r->fn(app, req, resp);

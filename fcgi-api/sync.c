@@ -27,17 +27,30 @@
 static const struct db_stmt st_settled = {
     "sync_settled", "SELECT parley_settled_seq()", 0
 };
+/* Changes of the chats the caller is in now, plus the removals of the
+ * caller from chats they are no longer in (their chat_removed). */
 static const struct db_stmt st_changes = {
     "sync_changes",
     "SELECT c.seq, c.kind, c.chat_id, c.user_id, c.message_id, "
     "       mv.id, mv.chat_id, mv.sender_id, mv.sender_username, mv.content, "
-    "       mv.created_at, mv.edited_at, mv.deleted, mv.client_id, mv.seq, me.muted "
-    "  FROM changes c "
-    "  JOIN chat_members me ON me.chat_id = c.chat_id AND me.user_id = $1 "
+    "       mv.created_at, mv.edited_at, mv.deleted, mv.client_id, mv.seq, "
+    "       mv.mentions, mv.reply_to, mv.reactions, mv.system, "
+    "       coalesce($1 = ANY (c.target_ids), false), coalesce(mine.muted, false) "
+    "  FROM (SELECT c.* FROM changes c "
+    "          JOIN chat_members me ON me.chat_id = c.chat_id AND me.user_id = $1 "
+    "         WHERE c.seq > $2 AND c.seq <= $3 "
+    "           AND (c.kind <> 'chat_muted' OR c.user_id = $1) "
+    "        UNION ALL "
+    "        SELECT c.* FROM changes c "
+    "         WHERE c.kind = 'member_removed' AND c.target_ids @> ARRAY[$1::bigint] "
+    "           AND c.seq > $2 AND c.seq <= $3 AND NOT EXISTS (SELECT 1 FROM chat_members me "
+    "                WHERE me.chat_id = c.chat_id AND me.user_id = $1)) c "
     "  LEFT JOIN message_v mv ON mv.id = c.message_id AND c.kind <> 'read' "
-    " WHERE c.seq > $2 AND c.seq <= $3 "
-    "   AND (c.kind <> 'chat_muted' OR c.user_id = $1) ORDER BY c.seq LIMIT $4", 4
+    "  LEFT JOIN chat_members mine ON mine.chat_id = c.chat_id AND mine.user_id = $1 "
+    " ORDER BY c.seq LIMIT $4", 4
 };
+#define SYNC_COL_ABOUT_ME (5 + MESSAGE_NCOLS)
+#define SYNC_COL_MUTED (SYNC_COL_ABOUT_ME + 1)
 static const struct db_stmt st_unreads = {
     "sync_unreads",
     "SELECT cm.chat_id, cm.unread_count "
@@ -87,12 +100,30 @@ static json_object *sync_render_change(struct app *app, const struct req *req,
     long long unread = sync_unread_of(u, chat_id);
     json_object *ev;
 
+    int about_me = PQgetvalue(c, i, SYNC_COL_ABOUT_ME)[0] == 't';
+
     if (strcmp(kind, "message_new") == 0 || strcmp(kind, "message_edit") == 0) {
         int is_new = kind[8] == 'n';
+        json_object *msg = render_message(c, i, 5);
         ev = sync_event(is_new ? "new_message" : "message_updated", seq, chat_id);
-        jsonx_add(ev, "message", render_message(c, i, 5));
+        if (is_new)
+            jsonx_add(ev, "mentioned", json_object_new_boolean(render_mentions(msg, req->user.sub)));
+        jsonx_add(ev, "message", msg);
         if (is_new)
             sync_add_unread(ev, unread, total);
+    } else if (strcmp(kind, "reaction") == 0) {
+        ev = sync_event("reaction_updated", seq, chat_id);
+        jsonx_add(ev, "message_id", json_object_new_int64(mid));
+        jsonx_add(ev, "reactions", render_json(c, i, 5 + 12));
+    } else if (strcmp(kind, "member_removed") == 0 && about_me) {
+        ev = sync_event("chat_removed", seq, chat_id);
+    } else if (strcmp(kind, "chat_updated") == 0 || strcmp(kind, "member_removed") == 0 ||
+               (strcmp(kind, "members_added") == 0 && !about_me)) {
+        json_object *chat = chats_shared(app, req->user.sub, chat_id);
+        if (!chat)
+            return NULL;
+        ev = sync_event("chat_updated", seq, chat_id);
+        jsonx_add(ev, "chat", chat);
     } else if (strcmp(kind, "message_delete") == 0) {
         ev = sync_event("message_deleted", seq, chat_id);
         jsonx_add(ev, "message_id", json_object_new_int64(mid));
@@ -106,7 +137,7 @@ static json_object *sync_render_change(struct app *app, const struct req *req,
         jsonx_add(ev, "last_read_message_id", json_object_new_int64(mid));
     } else if (strcmp(kind, "chat_muted") == 0) {
         /* Only the caller's own (the query filters); the current value. */
-        ev = mute_event(seq, chat_id, PQgetvalue(c, i, 15)[0] == 't');
+        ev = mute_event(seq, chat_id, PQgetvalue(c, i, SYNC_COL_MUTED)[0] == 't');
     } else {
         json_object *arr;
         if (chats_load(app, req->user.sub, chat_id, &arr, NULL) != DB_OK)

@@ -24,7 +24,8 @@ FUZZ_LIBS    := $(shell pkg-config --libs json-c libpq libzmq libsodium 2>/dev/n
 
 # target:max_len -- the body-ish ones may be a whole 64 KiB request body.
 FUZZ_TARGETS := fuzz_router:8192 fuzz_json_body:70000 fuzz_jwt:4096 \
-                fuzz_form_login:70000 fuzz_event:70000 fuzz_ws_frame:4097
+                fuzz_form_login:70000 fuzz_event:70000 fuzz_ws_frame:4097 \
+                fuzz_search_query:256 fuzz_emoji:255 fuzz_mention:16384
 FUZZ_NAMES   := $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t))))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
 
@@ -34,11 +35,14 @@ FUZZ_SRC_fuzz_router     := fcgi-api/http.c
 FUZZ_SRC_fuzz_json_body  := tests/fuzz/api_auth.c tests/fuzz/api_chats.c \
                             tests/fuzz/api_messages.c fcgi-api/events.c \
                             fcgi-api/notify.c fcgi-api/attach.c fcgi-api/uploads.c \
-                            fcgi-api/upstore.c $(FUZZ_API_BASE)
+                            fcgi-api/upstore.c fcgi-api/mention.c $(FUZZ_API_BASE)
 FUZZ_SRC_fuzz_form_login := tests/fuzz/api_auth.c $(FUZZ_API_BASE)
 FUZZ_SRC_fuzz_jwt        :=
 FUZZ_SRC_fuzz_event      :=
 FUZZ_SRC_fuzz_ws_frame   := ws-daemon/client_frame.c
+FUZZ_SRC_fuzz_search_query := fcgi-api/search_query.c
+FUZZ_SRC_fuzz_emoji      := fcgi-api/emoji.c
+FUZZ_SRC_fuzz_mention    := fcgi-api/mention.c
 
 fuzz_obj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
 

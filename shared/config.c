@@ -59,6 +59,7 @@ static const struct cfg_key cfg_keys[] = {
     STR(forwarder_metrics, "", 0),
     STR(upload_dir, "/var/lib/parley/uploads", 2),
     NUM(upload_max_bytes, "26214400", 1, 1L << 40),
+    NUM(group_max_members, "1000", 2, 100000),
 };
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 

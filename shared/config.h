@@ -44,6 +44,7 @@ struct pl_config {
     char *forwarder_metrics;  /* Prometheus text file, "" = none */
     char *upload_dir;      /* absolute folder of uploaded files (lighttpd's X-Sendfile docroot) */
     long upload_max_bytes; /* largest upload accepted */
+    long group_max_members;   /* members a group may have, creator included */
 };
 
 /* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or

@@ -8,14 +8,16 @@
 #
 # Settings (environment):
 #   PARLEY_BUILD         build folder (default build)
-#   BENCH_STEPS          which steps to run (default "1 2 3 4 5 6 7 8"; 5: idle
+#   BENCH_STEPS          which steps to run (default "1 2 3 4 5 6 7 8 9"; 5: idle
 #                        WebSockets through lighttpd, 6: the event bus,
 #                        tests/bench/bus.sh, one daemon and two; 7: file
-#                        downloads, 8: presence; 6-8 need no seeding)
+#                        downloads, 8: presence, 9: search
+#                        and the cost of mentions + a reply; 6-9 need no seeding)
 #   BENCH_FRONT_CONNS    idle WebSockets through lighttpd for step 5 (9000)
 #   BENCH_PRESENCE_USERS / _RATE / _SECS   step 8 (10000 users, 100 changes/s, 10 s)
 #   BENCH_FILE_SECS      seconds per download run in step 7 (default 5)
 #   BENCH_FILE_ROUNDS    interleaved API/static run pairs in step 7 (default 3)
+#   BENCH_SEARCH_MESSAGES  messages seeded for step 9's search (default 1000000)
 #   BENCH_DURATION       seconds per wrk / pgbench run (default 10)
 #   BENCH_CONNS          idle WebSockets for step 3 (default 19000)
 #   BENCH_CONN_PROCS     client processes holding them (default 4)
@@ -31,7 +33,7 @@ cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 BENCH=$ROOT/tests/bench
 export PARLEY_BUILD=${PARLEY_BUILD:-build}
-STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8}
+STEPS=${BENCH_STEPS:-1 2 3 4 5 6 7 8 9}
 DUR=${BENCH_DURATION:-10}
 PGBENCH=$(command -v pgbench || echo /usr/lib/postgresql/15/bin/pgbench)
 
@@ -180,6 +182,12 @@ if has_step 7; then timeout 180 node "$BENCH/files.js" || say "step 7 failed"; f
 
 # --- step 8: presence, 10,000 users, 100 changes a second ----------------------
 if has_step 8 && [ "$WSD_OK" = 1 ]; then timeout 300 node "$BENCH/presence.js" || say "step 8 failed"; fi
+
+# --- step 9: search over a large set, and the cost of mentions + a reply ----------
+# Seeds its own rows straight into PostgreSQL; prints its own lines.
+if has_step 9; then
+    measured search timeout 3600 node "$BENCH/search.js" | tee "$BENCH_OUT/search.txt" || say "step 9 failed"
+fi
 
 # --- report -----------------------------------------------------------------------
 T1=$(date +%s)

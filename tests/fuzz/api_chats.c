@@ -5,5 +5,10 @@
 
 char *fuzz_chats_member_array(json_object *ids, struct resp *resp)
 {
-    return chats_member_array(ids, resp);
+    struct app app;
+
+    /* The configured group limit bounds the array; the default here. */
+    memset(&app, 0, sizeof app);
+    app.cfg.group_max_members = 1000;
+    return chats_member_array(&app, ids, "member_ids", resp);
 }

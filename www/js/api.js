@@ -64,8 +64,12 @@ export const api = {
   createDirect: (userId) => request('POST', '/api/chats', { user_id: userId }),
   createGroup: (title, memberIds) => request('POST', '/api/chats', { title, member_ids: memberIds }),
   messages: (chatId, params = {}) => request('GET', `/api/chats/${chatId}/messages${q(params)}`),
-  send: (chatId, content, clientId, attachmentIds) => request('POST', `/api/chats/${chatId}/messages`,
-    { content, client_id: clientId, ...(attachmentIds && attachmentIds.length ? { attachment_ids: attachmentIds } : {}) }),
+  // extra: {attachment_ids?, reply_to_id?}; empty ones are left out.
+  send: (chatId, content, clientId, extra = {}) => request('POST', `/api/chats/${chatId}/messages`, {
+    content, client_id: clientId,
+    ...(extra.attachment_ids && extra.attachment_ids.length ? { attachment_ids: extra.attachment_ids } : {}),
+    ...(extra.reply_to_id ? { reply_to_id: extra.reply_to_id } : {}),
+  }),
   mute: (chatId, muted) => request('PUT', `/api/chats/${chatId}/mute`, { muted }),
   edit: (id, content) => request('PATCH', `/api/messages/${id}`, { content }),
   remove: (id) => request('DELETE', `/api/messages/${id}`),

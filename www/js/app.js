@@ -8,6 +8,7 @@ import * as store from './store.js';
 import { resync, resetCursor, setOpenReloader } from './sync.js';
 import { createConnection } from './ws.js';
 import { initLogin, showLogin } from './views/login.js';
+import { initSearch } from './views/search.js';
 import { initChatList, renderTitle } from './views/chatlist.js';
 import { initChat, showChat, hideChat, loadLatest, retryFailed } from './views/chat.js';
 import { initNewChat } from './views/newchat.js';
@@ -64,6 +65,7 @@ store.setChatFetcher(async (chatId) => {
   finally { fetching.delete(chatId); }
 });
 setOpenReloader(() => loadLatest());
+store.setChatRemovedHook(() => { hideChat(); navigate('/chats', { replace: true }); });
 onUnauthorized(() => endSession(t('session.expired')));
 
 function show(view) {
@@ -142,6 +144,7 @@ function boot() {
     navigate('/chats', { replace: true });
   });
   initChatList((id) => navigate(`/chats/${id}`));
+  initSearch($('chat-list'), (id) => navigate(`/chats/${id}`));
   initChat(() => navigate('/chats'));
   initNewChat((id) => navigate(`/chats/${id}`));
   initUpload();

@@ -93,6 +93,18 @@ export function upsertChat(chat) {
   emit('chats');
 }
 
+// The chat is gone for us (we left or were removed): drop it everywhere.
+let chatRemoved = () => {};
+export function setChatRemovedHook(fn) { chatRemoved = fn; }
+export function removeChat(chatId) {
+  if (!state.chats.delete(chatId)) return;
+  state.typing.delete(chatId);
+  state.readMarks.delete(chatId);
+  for (const [cid, o] of state.outbox) if (o.chat_id === chatId) state.outbox.delete(cid);
+  if (state.open && state.open.chatId === chatId) chatRemoved(chatId);
+  emit('chats'); emit('messages');
+}
+
 export function sortedChats() {
   return Array.from(state.chats.values()).sort((a, b) =>
     (ts(b.updated_at) - ts(a.updated_at)) || (b.id - a.id));
@@ -102,6 +114,7 @@ export function setUnread(chatId, unread, total) {
   const chat = state.chats.get(chatId);
   if (chat && typeof unread === 'number' && chat.unread_count !== unread) {
     chat.unread_count = unread;
+    if (unread === 0) chat.mention_count = 0;
     emit('chats');
   }
   if (typeof total === 'number' && total !== state.totalUnread) {
@@ -225,6 +238,10 @@ export function applyEvent(ev, source = 'ws') {
       if (!(state.open && state.open.chatId === chatId && state.open.hasNewer)) addMessages(chatId, [m]);
       confirmOutbox(m);
       clearTyping(chatId, m.sender_id);
+      if (ev.mentioned && state.chats.has(chatId)) {
+        const c = state.chats.get(chatId);
+        c.mention_count = (c.mention_count || 0) + 1;
+      }
       setUnread(chatId, ev.unread_count, ev.total_unread);
       break;
     }
@@ -261,6 +278,21 @@ export function applyEvent(ev, source = 'ws') {
       emit('messages');
       break;
     }
+    case 'reaction_updated': {
+      const open = state.open;
+      const base = (open && open.chatId === chatId && open.byId.get(ev.message_id))
+        || (state.chats.get(chatId)?.last_message?.id === ev.message_id && state.chats.get(chatId).last_message);
+      if (base) updateMessage(chatId, { ...base, reactions: ev.reactions || [] });
+      break;
+    }
+    case 'chat_updated':
+      // Only the shared fields come; a chat we do not hold is fetched whole.
+      if (ev.chat && state.chats.has(ev.chat.id)) upsertChat(ev.chat);
+      else if (ev.chat) fetchChat(ev.chat.id);
+      break;
+    case 'chat_removed':
+      removeChat(chatId);
+      break;
     case 'typing':
       if (state.me && ev.user_id === state.me.id) break;
       setTyping(chatId, ev.user_id, ev.username);

@@ -12,6 +12,8 @@ import * as store from '../store.js';
 import { createMessage, updateMessage, startEditing } from './messages.js';
 import { initListKeys, keepRoving } from './listkeys.js';
 import { startReading, stopReading, watch, noteVisible, retryRead } from './reading.js';
+import { renderMembers } from './members.js';
+import { setOlderLoader, takeReplyTarget, resetReplyTarget } from './reply.js';
 
 const { state } = store;
 const PAGE = 50;
@@ -47,6 +49,12 @@ const actions = {
 
 export function initChat(back) {
   goBack = back;
+  setOlderLoader(async () => {
+    const open = state.open;
+    if (!open || !open.hasMore) return false;
+    await loadOlder();
+    return true;
+  });
   $('back-btn').addEventListener('click', () => goBack());
   $('composer').addEventListener('submit', (e) => { e.preventDefault(); send(); });
   const input = $('message-input');
@@ -97,6 +105,7 @@ export async function showChat(chatId) {
   if (open && open.chatId === chatId) return;
   store.openChat(chatId);
   startReading($('message-list'), chatId);
+  resetReplyTarget(chatId);
   stickBottom = true;
   $('chat-placeholder').hidden = true;
   $('chat-placeholder').firstElementChild.dataset.i18n = 'chat.placeholder';
@@ -297,7 +306,8 @@ async function send() {
   if (!open || !content) return;
   if (content.length > 4000) { alertInChat(t('msg.too.long')); return; }
   const cid = uuid();
-  state.outbox.set(cid, { client_id: cid, chat_id: open.chatId, content, status: 'sending', error: '', created: Date.now() });
+  state.outbox.set(cid, { client_id: cid, chat_id: open.chatId, content, status: 'sending', error: '', created: Date.now(),
+    reply_to_id: takeReplyTarget(open.chatId) });
   input.value = '';
   autosize();
   lastTypingSent = 0;
@@ -314,7 +324,7 @@ async function deliver(cid) {
   item.error = '';
   store.emit('messages');
   try {
-    const m = await api.send(item.chat_id, item.content, cid);
+    const m = await api.send(item.chat_id, item.content, cid, { reply_to_id: item.reply_to_id });
     log('sent', cid, '->', m && m.id);
     if (m) {
       store.confirmOutbox(m);
@@ -387,6 +397,8 @@ function viewModels() {
     sender_id: m.sender_id, created_at: m.created_at, content: m.content, edited: m.edited_at, deleted: !!m.deleted,
     status: 'sent', error: '', client_id: m.client_id || '', seen: seen.get(m.id) || '', group,
     attachments: m.attachments || [],
+    chat_id: m.chat_id, me: meId, reactions: m.reactions || [], reply_to: m.reply_to || null,
+    system: m.system || null, mentioned: (m.mentions || []).includes(meId),
   }));
   for (const o of store.pendingFor(open.chatId)) {
     rows.push({ kind: 'msg', key: `c${o.client_id}`, id: 0, mine: true, sender: state.me ? state.me.username : '',
@@ -490,6 +502,7 @@ export function renderHead() {
   setText(badge, others > 999 ? '999+' : String(others));
   badge.hidden = others === 0;
   $('back-btn').setAttribute('aria-label', others ? t('chat.back.unread', { n: others }) : t('chat.back'));
+  renderMembers(document.querySelector('.chat-head'), chat);
 }
 
 function renderTyping() {

@@ -6,6 +6,7 @@ import { paintAvatar } from '../avatar.js';
 import { t } from '../i18n.js';
 import { state, on, sortedChats } from '../store.js';
 import { pageUrl } from '../base.js';
+import { renderMentionMarker } from './mentions.js';
 
 let openChatRoute = () => {};
 
@@ -66,7 +67,7 @@ function updateItem(li, chat) {
   tm.setAttribute('datetime', when || '');
   tm.title = fullTime(when);
   const slot = li.querySelector('.badge-slot');
-  let badge = slot.firstChild;
+  let badge = slot.querySelector('.unread-badge');
   if (unread > 0) {
     if (!badge) {
       badge = h('span', { class: 'unread-badge', testid: 'unread-badge' });
@@ -79,6 +80,7 @@ function updateItem(li, chat) {
   } else if (badge) {
     slot.replaceChildren();
   }
+  renderMentionMarker(slot, chat);
 }
 
 function render() {

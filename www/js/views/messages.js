@@ -10,6 +10,8 @@ import { paintAvatar } from '../avatar.js';
 import { linkify } from '../linkify.js';
 import { t } from '../i18n.js';
 import { renderAttachments, attachmentsSig } from './attachments.js';
+import { renderReactions } from './reactions.js';
+import { renderReply } from './reply.js';
 
 const LONG_PRESS = 500;
 
@@ -37,7 +39,8 @@ export function createMessage(vm, actions) {
 
 function sig(vm) {
   return JSON.stringify([vm.id, vm.mine, vm.sender, vm.created_at, vm.content, vm.edited, vm.deleted,
-    vm.status, vm.error, vm.seen, vm.first, vm.group, t('msg.you'), attachmentsSig(vm.attachments)]);
+    vm.status, vm.error, vm.seen, vm.first, vm.group, t('msg.you'), attachmentsSig(vm.attachments),
+    vm.reactions, vm.reply_to, vm.mentioned]);
 }
 
 export function updateMessage(li, vm) {
@@ -84,6 +87,8 @@ export function updateMessage(li, vm) {
   renderAttachments(li.querySelector('.msg-attachments'), vm.deleted ? [] : vm.attachments);
   renderStatus(li, vm);
   renderActions(li, vm);
+  renderReply(li, vm);
+  renderReactions(li, vm);
 }
 
 function renderBody(li, vm) {

@@ -89,7 +89,7 @@ export async function sendFiles(files) {
     const text = input.value.trim() || files.map((f) => f.name || 'file').join(', ').slice(0, 4000);
     let m;
     try {
-      m = await api.send(chatId, text, undefined, ids);
+      m = await api.send(chatId, text, undefined, { attachment_ids: ids });
     } catch (err) {
       throw new Error(T.sendFailed(err.message));
     }

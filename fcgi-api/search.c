@@ -1,0 +1,227 @@
+/* search.c -- full-text search over the caller's chats.
+ *
+ * The words (search_query.c) become a tsquery in the database
+ * (parley_search_query: each word as written or stemmed in Russian or
+ * English, the last one as a prefix), matched against the GIN-indexed
+ * messages.tsv of chats the caller is a member of now, newest first.  The
+ * snippet comes from ts_headline run with each of the three configurations
+ * in turn, marking matches with \x02 / \x03 (removed from the text first);
+ * here the marks become character ranges and the text is cut to a window
+ * around the first match.  The query itself is parley_search
+ * (sql/003_features.sql). */
+#include "search.h"
+
+#include "db.h"
+#include "http.h"
+#include "jsonx.h"
+#include "render.h"
+#include "reply.h"
+#include "search_query.h"
+#include "validate.h"
+#include "xmem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SEARCH_LIMIT_DEFAULT 20
+#define SEARCH_LIMIT_MAX 50
+#define SEARCH_SNIPPET_CHARS 160   /* snippet window, in characters */
+#define SEARCH_SNIPPET_BEFORE 40   /* characters kept before the first match */
+
+/* Membership of a given chat_id is checked first (search_is_member), so
+ * the one-chat form needs no membership test of its own. */
+static const struct db_stmt st_search = {
+    "search", "SELECT * FROM parley_search($1, $2::text[], $3, $4, $5)", 5
+};
+static const struct db_stmt st_member = {
+    "search_member", "SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2", 2
+};
+
+/* 1 if the caller is in chat_id; 0 with resp set to 404, or -1 (resp set). */
+static int search_is_member(struct app *app, struct req *req, struct resp *resp,
+                            long long chat_id)
+{
+    char cid[ID_BUF], uid[ID_BUF];
+    const char *params[2] = { render_id(cid, chat_id), render_id(uid, req->user.sub) };
+    PGresult *r;
+    enum db_status st = db_run(app->db, &st_member, params, &r);
+    int yes;
+
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return -1;
+    }
+    yes = PQntuples(r) == 1;
+    PQclear(r);
+    if (!yes)
+        reply_no_chat(resp);
+    return yes;
+}
+
+/* Reads an optional positive id from the query; 0 absent, 1, -1 (resp set). */
+static int search_query_id(struct req *req, struct resp *resp, const char *name,
+                           long long *out)
+{
+    char v[32];
+    int f = http_form_get(req->query, strlen(req->query), name, v, sizeof v);
+
+    if (f == 0 || (f == 1 && v[0] == '\0'))
+        return 0;
+    if (f < 0 || validate_id(v, strlen(v), out) < 0) {
+        http_error(resp, 400, "invalid_field", "%s must be a positive integer", name);
+        return -1;
+    }
+    return 1;
+}
+
+/* Length of the UTF-8 sequence starting with byte c. */
+static size_t search_seqlen(unsigned char c)
+{
+    return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+/* Builds {"snippet","highlights"} into hit from marked text: \x02 opens a
+ * match, \x03 closes it (passes may nest them).  Offsets are in characters
+ * (Unicode code points) of the snippet. */
+static void search_snippet(const char *marked, json_object *hit)
+{
+    size_t n = strlen(marked), total = 0, first = (size_t)-1, from, to, chars = 0;
+    size_t *starts = xcalloc(n + 1, sizeof *starts), *ends = xcalloc(n + 1, sizeof *ends);
+    size_t nr = 0, len = 0;
+    char *text = xmalloc(n + 8);
+    json_object *hl = json_object_new_array();
+    int depth = 0;
+
+    /* Pass 1: the plain text and the ranges over the whole text. */
+    char *plain = xmalloc(n + 1);
+    size_t plen = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)marked[i];
+        if (c == 2 || c == 3) {
+            if (c == 2 && depth++ == 0) {
+                starts[nr] = total;
+                if (first == (size_t)-1)
+                    first = total;
+            } else if (c == 3 && depth > 0 && --depth == 0) {
+                ends[nr++] = total;
+            }
+            i++;
+            continue;
+        }
+        size_t k = search_seqlen(c);
+        if (i + k > n)
+            k = n - i;
+        memcpy(plain + plen, marked + i, k);
+        plen += k;
+        i += k;
+        total++;
+    }
+    if (depth > 0)
+        ends[nr++] = total;
+    /* Pass 2: a window of SEARCH_SNIPPET_CHARS around the first match. */
+    if (first == (size_t)-1)
+        first = 0;
+    from = total <= SEARCH_SNIPPET_CHARS || first < SEARCH_SNIPPET_BEFORE
+               ? 0 : first - SEARCH_SNIPPET_BEFORE;
+    if (total > SEARCH_SNIPPET_CHARS && from + SEARCH_SNIPPET_CHARS > total)
+        from = total - SEARCH_SNIPPET_CHARS;
+    to = from + SEARCH_SNIPPET_CHARS < total ? from + SEARCH_SNIPPET_CHARS : total;
+    if (from > 0) {
+        memcpy(text, "\xE2\x80\xA6", 3);     /* "…": the text goes on */
+        len = 3;
+    }
+    for (size_t i = 0; i < plen && chars < to;) {
+        size_t k = search_seqlen((unsigned char)plain[i]);
+        if (i + k > plen)
+            k = plen - i;
+        if (chars >= from) {
+            memcpy(text + len, plain + i, k);
+            len += k;
+        }
+        i += k;
+        chars++;
+    }
+    if (to < total) {
+        memcpy(text + len, "\xE2\x80\xA6", 3);
+        len += 3;
+    }
+    text[len] = '\0';
+    for (size_t i = 0; i < nr; i++) {
+        size_t s = starts[i] < from ? from : starts[i], e = ends[i] > to ? to : ends[i];
+        size_t shift = from > 0 ? 1 : 0;     /* the leading "…" */
+        json_object *pair;
+        if (s >= e)
+            continue;
+        pair = json_object_new_array_ext(2);
+        json_object_array_add(pair, json_object_new_int64((int64_t)(s - from + shift)));
+        json_object_array_add(pair, json_object_new_int64((int64_t)(e - from + shift)));
+        json_object_array_add(hl, pair);
+    }
+    jsonx_add(hit, "snippet", json_object_new_string_len(text, (int)len));
+    jsonx_add(hit, "highlights", hl);
+    free(plain);
+    free(text);
+    free(starts);
+    free(ends);
+}
+
+void search_get(struct app *app, struct req *req, struct resp *resp)
+{
+    char q[SEARCH_QUERY_MAX_BYTES + 1], words[SEARCH_MAX_WORDS][SEARCH_WORD_MAX_BYTES + 1];
+    char arr[SEARCH_MAX_WORDS * (SEARCH_WORD_MAX_BYTES + 3) + 3];
+    char uid[ID_BUF], b[ID_BUF], l[ID_BUF], cid[ID_BUF];
+    long long chat_id = 0, before = 1LL << 62, limit = SEARCH_LIMIT_DEFAULT;
+    const char *params[5];
+    int f, has_chat;
+    size_t nw;
+    PGresult *r = NULL;
+    enum db_status st;
+    json_object *results, *o;
+
+    f = http_form_get(req->query, strlen(req->query), "q", q, sizeof q);
+    if (f <= 0 || !validate_utf8(q, strlen(q))) {
+        http_error(resp, 400, "invalid_query", "q must be 1-%d bytes of UTF-8 text",
+                   SEARCH_QUERY_MAX_BYTES);
+        return;
+    }
+    if ((has_chat = search_query_id(req, resp, "chat_id", &chat_id)) < 0 ||
+        search_query_id(req, resp, "before", &before) < 0 ||
+        search_query_id(req, resp, "limit", &limit) < 0)
+        return;
+    if (limit > SEARCH_LIMIT_MAX)
+        limit = SEARCH_LIMIT_MAX;
+    nw = search_query_words(q, strlen(q), words, SEARCH_MAX_WORDS);
+    if (nw == 0) {
+        http_error(resp, 400, "invalid_query", "q has no letters or digits to search for");
+        return;
+    }
+    /* Eight quoted words of at most 64 bytes always fit arr. */
+    if (search_query_array(words, nw, arr, sizeof arr) < 0) {
+        http_error(resp, 400, "invalid_query", "q is too long");
+        return;
+    }
+    if (has_chat && search_is_member(app, req, resp, chat_id) != 1)
+        return;
+    params[0] = render_id(uid, req->user.sub);
+    params[1] = arr;
+    params[2] = render_id(cid, has_chat ? chat_id : 0);
+    params[3] = render_id(b, before);
+    params[4] = render_id(l, limit + 1);     /* one extra row tells has_more */
+    st = db_run(app->db, &st_search, params, &r);
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return;
+    }
+    results = json_object_new_array();
+    for (int i = 0; i < PQntuples(r) && i < limit; i++) {
+        json_object *hit = json_object_new_object();
+        jsonx_add(hit, "message", render_message(r, i, 0));
+        search_snippet(PQgetvalue(r, i, MESSAGE_NCOLS), hit);
+        json_object_array_add(results, hit);
+    }
+    o = json_object_new_object();
+    jsonx_add(o, "results", results);
+    jsonx_add(o, "has_more", json_object_new_boolean(PQntuples(r) > limit));
+    PQclear(r);
+    http_json(resp, 200, o);
+}

@@ -1,0 +1,114 @@
+'use strict';
+// search.test.js -- GET /api/search: Russian and English stemming, prefix
+// matching, snippets with highlight ranges, paging, the caller's chats
+// only, and hostile query text treated as plain words.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { getStack } = require('../lib/stack');
+const { api, newUser } = require('../lib/client');
+
+let S;
+test.before(async () => { S = await getStack(); });
+
+const search = (u, qs) => api(S, 'GET', `/api/search?${qs}`, { token: u.token });
+const q = (s) => `q=${encodeURIComponent(s)}`;
+
+async function group(owner, members, title = 'search') {
+  const r = await api(S, 'POST', '/api/chats', { token: owner.token, body: { title, member_ids: members.map((m) => m.id) } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+async function post(u, chatId, content) {
+  const r = await api(S, 'POST', `/api/chats/${chatId}/messages`, { token: u.token, body: { content } });
+  assert.equal(r.status, 201, r.text);
+  return r.json;
+}
+// The highlighted parts of a hit, by code point offsets.
+const marked = (hit) => hit.highlights.map(([s, e]) => Array.from(hit.snippet).slice(s, e).join(''));
+
+test('Russian and English words are found by stem, as typed, and by prefix', async () => {
+  const a = await newUser(S); const b = await newUser(S);
+  const g = await group(a, [b]);
+  const tag = `zq${Date.now().toString(36)}`;
+  const m = await post(a, g.id, `Тест WebSocket работает! ${tag}`);
+  for (const word of ['работает', 'работать', 'тест', 'Тест', 'websocket', 'WEBSOCKET', 'websoc', 'рабо']) {
+    const r = await search(b, q(`${tag} ${word}`));   // the last word may be unfinished
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.results.map((h) => h.message.id), [m.id], `"${word}" finds it`);
+  }
+  const eng = await post(a, g.id, `The runners were running quickly ${tag}`);
+  const r = await search(b, q(`${tag} run`));
+  assert.deepEqual(r.json.results.map((h) => h.message.id), [eng.id], 'English stem: run finds running');
+  const hit = (await search(b, q(`работать ${tag}`))).json.results[0];
+  assert.equal(hit.message.content, `Тест WebSocket работает! ${tag}`);
+  assert.ok(hit.snippet.includes('работает'));
+  assert.deepEqual(marked(hit), ['работает', tag]);
+  assert.equal((await search(b, q(`nothing_like_this_${tag}`))).json.results.length, 0);
+});
+
+test('newest first, paged with before/limit, one chat with chat_id, only chats you are in', async () => {
+  const a = await newUser(S); const b = await newUser(S); const c = await newUser(S);
+  const g1 = await group(a, [b]); const g2 = await group(a, [c]);
+  const tag = `pg${Date.now().toString(36)}`;
+  const ids = [];
+  for (let i = 0; i < 5; i++) ids.push((await post(a, g1.id, `page ${tag} number ${i}`)).id);
+  const inG2 = await post(a, g2.id, `page ${tag} elsewhere`);
+  const p1 = await search(a, `${q(tag)}&limit=3`);
+  assert.deepEqual(p1.json.results.map((h) => h.message.id), [inG2.id, ids[4], ids[3]]);
+  assert.equal(p1.json.has_more, true);
+  const p2 = await search(a, `${q(tag)}&limit=3&before=${ids[3]}`);
+  assert.deepEqual(p2.json.results.map((h) => h.message.id), [ids[2], ids[1], ids[0]]);
+  assert.equal(p2.json.has_more, false);
+  const one = await search(a, `${q(tag)}&chat_id=${g2.id}`);
+  assert.deepEqual(one.json.results.map((h) => h.message.id), [inG2.id]);
+  // b is only in g1, c only in g2.
+  assert.deepEqual((await search(b, q(tag))).json.results.map((h) => h.message.id), [...ids].reverse());
+  assert.deepEqual((await search(c, q(tag))).json.results.map((h) => h.message.id), [inG2.id]);
+  assert.equal((await search(c, `${q(tag)}&chat_id=${g1.id}`)).status, 404);
+  // Deleted messages are not found.
+  await api(S, 'DELETE', `/api/messages/${ids[0]}`, { token: a.token });
+  assert.ok(!(await search(b, q(tag))).json.results.some((h) => h.message.id === ids[0]));
+  // Leaving a chat ends searching it.
+  assert.equal((await api(S, 'DELETE', `/api/chats/${g1.id}/members/${b.id}`, { token: b.token })).status, 204);
+  assert.deepEqual((await search(b, q(tag))).json.results, []);
+});
+
+test('quotes, operators, %, _, backslashes and SQL-looking text are plain input', async () => {
+  const a = await newUser(S); const b = await newUser(S);
+  const g = await group(a, [b]);
+  const tag = `sq${Date.now().toString(36)}`;
+  const m = await post(a, g.id, `100% of it's a_b \\path ${tag}`);
+  for (const text of [`'${tag}'`, `"${tag}"`, `${tag} & | ! :* ( ) <-> <>`,
+    `${tag} \\`, `%${tag}%`, `${tag}_`, `it's ${tag}`, `a_b ${tag}`, `\\path ${tag}`]) {
+    const r = await search(b, q(text));
+    assert.equal(r.status, 200, `${text}: ${r.text}`);
+    assert.deepEqual(r.json.results.map((h) => h.message.id), [m.id], text);
+  }
+  // SQL-looking text is words like any other (none of them is in the message).
+  const sql = await search(b, q(`${tag}'); DROP TABLE messages; --`));
+  assert.equal(sql.status, 200);
+  assert.deepEqual(sql.json.results, []);
+  assert.equal((await search(b, q(tag))).json.results.length, 1, 'and the table is still there');
+  for (const text of ['%', '_', "'", '\\', '&|!', '   ']) {
+    const r = await search(b, q(text));
+    assert.equal(r.status, 400, text);
+    assert.equal(r.json.error.code, 'invalid_query');
+  }
+  assert.equal((await search(b, '')).status, 400);
+  assert.equal((await search(b, q('x'.repeat(300)))).status, 400);
+  assert.equal((await search(b, 'q=%FF%FE')).status, 400);
+  assert.equal((await search(b, `${q(tag)}&limit=abc`)).status, 400);
+  assert.equal((await api(S, 'GET', `/api/search?${q(tag)}`)).status, 401);
+});
+
+test('a long message gives a window around the match, with ranges into the snippet', async () => {
+  const a = await newUser(S); const b = await newUser(S);
+  const g = await group(a, [b]);
+  const tag = `lw${Date.now().toString(36)}`;
+  const text = `${'слово '.repeat(100)}${tag} ${'word '.repeat(100)}`;
+  await post(a, g.id, text);
+  const hit = (await search(b, q(tag))).json.results[0];
+  assert.ok(Array.from(hit.snippet).length <= 162, hit.snippet);
+  assert.ok(hit.snippet.startsWith('…') && hit.snippet.endsWith('…'));
+  assert.deepEqual(marked(hit), [tag]);
+});

@@ -1,0 +1,24 @@
+// views/mentions.js -- the "@" marker beside a chat's unread badge while
+// messages that mention you are unread there (Chat.mention_count; raised
+// by new_message events with "mentioned":true, cleared when the chat's
+// unread count drops to 0, and set absolutely whenever the chat is loaded).
+import { h, setText } from '../dom.js';
+
+// User-visible strings (mapped into the page's string table at merge).
+export const STRINGS = {
+  marker: '@',
+  label: (n) => (n === 1 ? 'you were mentioned' : `you were mentioned ${n} times`),
+};
+
+export function renderMentionMarker(slot, chat) {
+  let m = slot.querySelector('.mention-marker');
+  const n = (chat.unread_count || 0) > 0 ? (chat.mention_count || 0) : 0;
+  if (n <= 0) { if (m) m.remove(); return; }
+  if (!m) {
+    m = h('span', { class: 'mention-marker', testid: 'mention-marker' });
+    slot.prepend(m);
+  }
+  setText(m, STRINGS.marker);
+  m.setAttribute('aria-label', STRINGS.label(n));
+  m.title = STRINGS.label(n);
+}

@@ -1,0 +1,58 @@
+// views/reactions.js -- reactions under a message: one button per emoji
+// with its count (pressed when you are among those who reacted; pressing
+// toggles yours), and a small picker to add one.  Built with DOM calls
+// only; the emoji and counts go in as text.
+import { h, setText } from '../dom.js';
+import { request } from '../api.js';
+import * as store from '../store.js';
+
+// User-visible strings (mapped into the page's string table at merge).
+export const STRINGS = {
+  add: 'Add a reaction',
+  who: (n) => (n === 1 ? '1 person reacted' : `${n} people reacted`),
+  failed: 'Could not change the reaction.',
+};
+const PICKS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
+
+async function toggle(vm, emoji, on, box) {
+  try {
+    const method = on ? 'PUT' : 'DELETE';
+    const r = await request(method, `/api/messages/${vm.id}/reactions/${encodeURIComponent(emoji)}`);
+    if (r) store.applyEvent({ type: 'reaction_updated', chat_id: vm.chat_id, message_id: vm.id, reactions: r.reactions }, 'local');
+  } catch (err) {
+    box.title = STRINGS.failed;
+  }
+}
+
+// Keeps li's reaction row in step with vm ({id, chat_id, deleted, system,
+// reactions, me}).
+export function renderReactions(li, vm) {
+  let box = li.querySelector('.msg-reactions');
+  if (!box) {
+    box = h('div', { class: 'msg-reactions', testid: 'reactions' });
+    li.append(box);
+  }
+  const usable = vm.id && !vm.deleted && !vm.system;
+  box.hidden = !usable;
+  if (!usable) { box.replaceChildren(); return; }
+  const buttons = (vm.reactions || []).map((r) => {
+    const mine = r.user_ids.includes(vm.me);
+    return h('button', {
+      type: 'button', class: `reaction${mine ? ' mine' : ''}`, testid: 'reaction',
+      'data-emoji': r.emoji, 'aria-pressed': mine ? 'true' : 'false', title: STRINGS.who(r.user_ids.length),
+      onclick: () => toggle(vm, r.emoji, !mine, box),
+    }, h('span', { class: 'reaction-emoji', text: r.emoji }), ' ',
+    h('span', { class: 'reaction-count', testid: 'reaction-count', text: r.user_ids.length }));
+  });
+  const picker = h('span', { class: 'reaction-picker', hidden: true },
+    PICKS.map((e) => h('button', {
+      type: 'button', class: 'mini', testid: 'reaction-pick', 'data-emoji': e, text: e,
+      onclick: () => { picker.hidden = true; toggle(vm, e, true, box); },
+    })));
+  const add = h('button', {
+    type: 'button', class: 'mini reaction-add', testid: 'reaction-add', 'aria-label': STRINGS.add,
+    title: STRINGS.add, text: '☺+', onclick: () => { picker.hidden = !picker.hidden; },
+  });
+  box.replaceChildren(...buttons, add, picker);
+  setText(add, '☺+');
+}
