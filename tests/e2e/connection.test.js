@@ -50,8 +50,10 @@ test('a paused ws-daemon is noticed within 10 s; a banner shows on desktop and p
     await h.until(async () => (await status(p)) === 'online', 15000, 'online');
     assert.equal(await banner(p).isVisible(), false, 'no banner while online');
   }
-  const pid = h.wsdPid(stack);
-  process.kill(pid, 'SIGSTOP');
+  // Every daemon: the pages may sit on either, and a reconnect must not
+  // find a live one until SIGCONT.
+  const pids = h.wsdPids(stack);
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
   const t0 = Date.now();
   try {
     await h.until(async () => (await status(desk)) !== 'online' && (await status(phone)) !== 'online', 12000, 'drop noticed');
@@ -66,7 +68,7 @@ test('a paused ws-daemon is noticed within 10 s; a banner shows on desktop and p
     await h.shot(phone, 'phone-banner-reconnecting');
     await h.axe(desk, 'reconnecting banner (desktop)');
   } finally {
-    process.kill(pid, 'SIGCONT');
+    for (const pid of pids) process.kill(pid, 'SIGCONT');
   }
   for (const p of [desk, phone]) {
     await h.until(async () => (await status(p)) === 'online', 25000, 'online again');

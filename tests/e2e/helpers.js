@@ -146,6 +146,13 @@ function wsdPid(stack) {
   return Number(fs.readFileSync(path.join(stack.varDir, 'run', 'wsd.pid'), 'utf8').trim());
 }
 
+// Every ws-daemon of the stack (wsd.pid, wsd-2.pid, ...): a page may sit on any.
+function wsdPids(stack) {
+  const run = path.join(stack.varDir, 'run');
+  return fs.readdirSync(run).filter((f) => /^wsd(-\d+)?\.pid$/.test(f))
+    .map((f) => Number(fs.readFileSync(path.join(run, f), 'utf8').trim()));
+}
+
 // Posts many messages, `parallel` at a time; returns them in order.
 async function postMany(stack, user, chatId, texts, parallel = 6) {
   const out = new Array(texts.length);
@@ -160,7 +167,7 @@ async function postMany(stack, user, chatId, texts, parallel = 6) {
 }
 
 module.exports = {
-  axe, wsdPid, postMany,
+  axe, wsdPid, wsdPids, postMany,
   launch, newContext, watch, openPage, shot, tid, chatItem, chatOrder, messageCounts, until,
   createDirect, postMessage, expiredToken, ARTIFACTS,
 };

@@ -107,7 +107,7 @@ export async function sendFiles(files) {
 export function initUpload() {
   document.head.append(h('link', { rel: 'stylesheet', href: pageUrl('/css/files.css') }));
   const composer = $('composer');
-  const input = h('input', { type: 'file', multiple: true, id: 'upload-input', testid: 'upload-input', class: 'sr-only', tabindex: '-1' });
+  const input = h('input', { type: 'file', multiple: true, id: 'upload-input', testid: 'upload-input', class: 'sr-only', tabindex: '-1', 'aria-label': T.attach });
   const button = h('button', { type: 'button', class: 'btn icon attach', testid: 'upload-button', 'aria-label': T.attach, title: T.attach, text: '📎' });
   button.addEventListener('click', () => input.click());
   input.addEventListener('change', () => { const f = input.files; sendFiles(f).finally(() => { input.value = ''; }); });
