@@ -147,8 +147,9 @@ test('keyboard: the message list is one Tab stop, arrows move between messages a
     tabs += 1;
     path.push(await pageA.evaluate(() => document.activeElement.dataset.testid || document.activeElement.id || document.activeElement.tagName));
   }
-  // The other chat's link, the message list, the message box.
-  assert.ok(tabs <= 3, `${tabs} Tab presses from the chat list to the message box: ${path.join(' > ')}`);
+  // The other chat's link, the header's mute switch, the message list, the
+  // message box.
+  assert.ok(tabs <= 4, `${tabs} Tab presses from the chat list to the message box: ${path.join(' > ')}`);
   // Shift+Tab from the box lands on a message, not on a button.
   await pageA.keyboard.press('Shift+Tab');
   const focused = () => pageA.evaluate(() => {

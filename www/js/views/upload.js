@@ -111,7 +111,9 @@ export function initUpload() {
   const button = h('button', { type: 'button', class: 'btn icon attach', testid: 'upload-button', 'aria-label': T.attach, title: T.attach, text: '📎' });
   button.addEventListener('click', () => input.click());
   input.addEventListener('change', () => { const f = input.files; sendFiles(f).finally(() => { input.value = ''; }); });
-  composer.prepend(button, input);
+  // After the text box, beside Send: Shift+Tab from the box still lands on
+  // the message list (docs/page.md, Keyboard).
+  $('message-send').before(button, input);
   const status = h('div', { class: 'upload-status' },
     h('div', { id: 'upload-progress', class: 'upload-progress', testid: 'upload-progress', hidden: true, role: 'status' },
       h('progress', { max: '1', value: '0' }), h('span')),
