@@ -32,10 +32,12 @@ struct req {
     const char *authorization;
     const char *content_type;
     const char *remote_addr;
+    const char *user_agent;
     const char *body;          /* NUL-terminated, body_len bytes */
     size_t body_len;
     long long ids[REQ_MAX_IDS];   /* numeric path segments, by the router */
     struct jwt_claims user;    /* the caller, once authenticated */
+    int is_admin;              /* the caller is an admin (set with user) */
     long long now;             /* Unix seconds at request start */
 };
 

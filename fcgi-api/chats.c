@@ -9,6 +9,7 @@
 #include "events.h"
 #include "http.h"
 #include "jsonx.h"
+#include "limits.h"
 #include "log.h"
 #include "render.h"
 #include "reply.h"
@@ -275,10 +276,13 @@ out:
 
 void chats_create(struct app *app, struct req *req, struct resp *resp)
 {
-    json_object *body = http_json_body(req, resp);
+    json_object *body;
     long long other;
     int has_user;
 
+    if (limits_chat_create(app, req, resp) < 0)
+        return;
+    body = http_json_body(req, resp);
     if (!body)
         return;
     has_user = jsonx_get_int64(body, "user_id", &other);

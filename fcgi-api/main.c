@@ -86,6 +86,7 @@ static void parse_request(FCGX_Request *fr, struct req *req)
     req->authorization = FCGX_GetParam("HTTP_AUTHORIZATION", fr->envp);
     req->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
     req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+    req->user_agent = FCGX_GetParam("HTTP_USER_AGENT", fr->envp);
     if (!req->method)
         req->method = "GET";
     if (!uri)

@@ -6,10 +6,12 @@
  * Authentication happens here, once, for every route marked auth. */
 #include "router.h"
 
+#include "admin.h"
 #include "auth.h"
 #include "chats.h"
 #include "http.h"
 #include "messages.h"
+#include "sessions.h"
 #include "sync.h"
 #include "users.h"
 #include "validate.h"
@@ -39,6 +41,16 @@ static const struct route routes[] = {
     { "PATCH", "/api/messages/#", messages_edit, 1 },
     { "DELETE", "/api/messages/#", messages_delete, 1 },
     { "GET", "/api/sync", sync_get, 1 },
+    /* Sessions and administration (sessions.c, auth.c, admin.c). */
+    { "POST", "/api/auth/logout", sessions_logout, 1 },
+    { "POST", "/api/auth/logout-all", sessions_logout_all, 1 },
+    { "POST", "/api/auth/password", auth_password, 1 },
+    { "GET", "/api/sessions", sessions_list, 1 },
+    { "DELETE", "/api/sessions/#", sessions_delete, 1 },
+    { "GET", "/api/admin/users", admin_users, 1 },
+    { "POST", "/api/admin/users/#/deactivate", admin_deactivate, 1 },
+    { "POST", "/api/admin/users/#/reactivate", admin_reactivate, 1 },
+    { "POST", "/api/admin/users/#/password", admin_password, 1 },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
