@@ -8,7 +8,7 @@
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
-#include "limits.h"
+#include "throttle.h"
 #include "log.h"
 #include "pwhash.h"
 #include "render.h"
@@ -120,14 +120,14 @@ static int auth_read_credentials(const struct req *req, struct resp *resp,
 void auth_login(struct app *app, struct req *req, struct resp *resp)
 {
     char user[64], pw[AUTH_PW_MAX + 1];
-    const char *params[1], *addr = limits_addr(req);
+    const char *params[1], *addr = throttle_addr(req);
     PGresult *r = NULL;
     enum db_status st;
 
     if (auth_read_credentials(req, resp, user, sizeof user, pw, sizeof pw) < 0)
         return;
     /* Limits first, so a guessing run costs no hashing. */
-    if (limits_login_check(app, req, resp, user) < 0)
+    if (throttle_login_check(app, req, resp, user) < 0)
         goto out;
     if (!validate_username(user, strlen(user))) {
         pwhash_burn(pw, strlen(pw));
@@ -145,7 +145,7 @@ void auth_login(struct app *app, struct req *req, struct resp *resp)
     }
     if (!pwhash_verify(PQgetvalue(r, 0, 2), pw, strlen(pw)))
         goto bad;
-    if (limits_login_ok(app, req, resp, user) < 0)
+    if (throttle_login_ok(app, req, resp, user) < 0)
         goto out;
     /* Told only to someone who knows the password. */
     if (PQgetvalue(r, 0, 3)[0] == 't') {
@@ -159,7 +159,7 @@ void auth_login(struct app *app, struct req *req, struct resp *resp)
     log_info("user %s logged in from %s", PQgetvalue(r, 0, 1), addr);
     goto out;
 bad:
-    if (limits_login_failed(app, req, resp, user) < 0)
+    if (throttle_login_failed(app, req, resp, user) < 0)
         goto out;
     /* Only a well-formed name goes into the log: no control characters. */
     log_info("failed login for %s from %s",
@@ -209,7 +209,7 @@ void auth_register(struct app *app, struct req *req, struct resp *resp)
     }
     PQclear(r);
     r = NULL;
-    if (limits_register(app, req, resp) < 0)
+    if (throttle_register(app, req, resp) < 0)
         goto out;
     if (pwhash_hash(pw, pwn, hash) < 0) {
         log_error("password hashing failed (out of memory?)");
@@ -296,7 +296,7 @@ void auth_password(struct app *app, struct req *req, struct resp *resp)
         goto out;
     /* A stolen token must not become a password oracle: the same throttle
      * as logins. */
-    if (limits_login_check(app, req, resp, req->user.username) < 0)
+    if (throttle_login_check(app, req, resp, req->user.username) < 0)
         goto out;
     st = db_run(app->db, &st_hash_by_id, params, &r);
     if (st != DB_OK) {
@@ -304,7 +304,7 @@ void auth_password(struct app *app, struct req *req, struct resp *resp)
         goto out;
     }
     if (PQntuples(r) != 1 || !pwhash_verify(PQgetvalue(r, 0, 0), cur, strlen(cur))) {
-        if (limits_login_failed(app, req, resp, req->user.username) == 0)
+        if (throttle_login_failed(app, req, resp, req->user.username) == 0)
             http_error(resp, 403, "wrong_password", "the current password is wrong");
         goto out;
     }

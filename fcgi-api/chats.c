@@ -9,7 +9,7 @@
 #include "events.h"
 #include "http.h"
 #include "jsonx.h"
-#include "limits.h"
+#include "throttle.h"
 #include "log.h"
 #include "render.h"
 #include "reply.h"
@@ -280,7 +280,7 @@ void chats_create(struct app *app, struct req *req, struct resp *resp)
     long long other;
     int has_user;
 
-    if (limits_chat_create(app, req, resp) < 0)
+    if (throttle_chat_create(app, req, resp) < 0)
         return;
     body = http_json_body(req, resp);
     if (!body)

@@ -11,7 +11,7 @@
 #include "events.h"
 #include "http.h"
 #include "jsonx.h"
-#include "limits.h"
+#include "throttle.h"
 #include "render.h"
 #include "reply.h"
 #include "validate.h"
@@ -378,7 +378,7 @@ void messages_read(struct app *app, struct req *req, struct resp *resp)
 void messages_typing(struct app *app, struct req *req, struct resp *resp)
 {
     if (messages_is_member(app, req, resp, req->ids[0]) != 1 ||
-        limits_typing(app, req, resp, req->ids[0]) < 0)
+        throttle_typing(app, req, resp, req->ids[0]) < 0)
         return;
     events_typing(app, req->ids[0], req->user.sub, req->user.username);
     resp->status = 204;

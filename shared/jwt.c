@@ -10,6 +10,7 @@
 #include "validate.h"
 #include "xmem.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,10 +29,10 @@ static int jwt_get_sub(json_object *claims, long long *out)
 
     if (jsonx_get_int64(claims, "sub", out) == 1)
         return *out >= 1 ? 0 : -1;
-    if (jsonx_get_string(claims, "sub", &s, &n) != 1 || n == 0 || n > 18 || s[0] == '0')
+    if (jsonx_get_string(claims, "sub", &s, &n) != 1 || n == 0 || n > 19 || s[0] == '0')
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
+        if (s[i] < '0' || s[i] > '9' || v > (LLONG_MAX - (s[i] - '0')) / 10)
             return -1;
         v = v * 10 + (s[i] - '0');
     }

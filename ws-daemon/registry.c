@@ -12,9 +12,12 @@
 #include "xmem.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define REGISTRY_MIN_BITS 6
+#define REGISTRY_ADDR_BUCKETS 1024   /* address chains; see registry_addr_slot */
 
 struct registry_user {
     long long user_id;
@@ -23,16 +26,26 @@ struct registry_user {
     size_t nconns;
 };
 
+/* Connections per client address.  Separate from the users: a socket is
+ * counted here from the upgrade, before any token is checked. */
+struct registry_addr {
+    struct registry_addr *next;
+    size_t nconns;
+    char addr[REGISTRY_ADDR_MAX];
+};
+
 struct registry {
     struct registry_user **buckets;
     unsigned bits;                /* nbuckets = 1 << bits */
     size_t nusers, nconns;
+    struct registry_addr **addrs; /* REGISTRY_ADDR_BUCKETS chains */
 };
 
 static size_t registry_slot(unsigned bits, long long user_id);
 static void registry_grow(struct registry *r);
 static struct registry_user *registry_lookup(const struct registry *r,
                                              long long user_id);
+static struct registry_addr **registry_addr_slot(const struct registry *r, const char *addr);
 
 static size_t registry_slot(unsigned bits, long long user_id)
 {
@@ -73,6 +86,7 @@ struct registry *registry_new(void)
     struct registry *r = xcalloc(1, sizeof *r);
     r->bits = REGISTRY_MIN_BITS;
     r->buckets = xcalloc((size_t)1 << r->bits, sizeof *r->buckets);
+    r->addrs = xcalloc(REGISTRY_ADDR_BUCKETS, sizeof *r->addrs);
     return r;
 }
 
@@ -94,6 +108,14 @@ void registry_destroy(struct registry **rp)
             free(u);
         }
     }
+    for (size_t i = 0; i < REGISTRY_ADDR_BUCKETS; i++) {
+        struct registry_addr *a = r->addrs[i], *next;
+        for (; a; a = next) {
+            next = a->next;
+            free(a);
+        }
+    }
+    free(r->addrs);
     free(r->buckets);
     free(r);
     *rp = NULL;
@@ -186,4 +208,58 @@ size_t registry_nconns(const struct registry *r)
 size_t registry_nusers(const struct registry *r)
 {
     return r->nusers;
+}
+
+/* The chain an address lives in (FNV-1a).  Fixed buckets: the number of
+ * distinct addresses with open sockets is what the per-address cap keeps
+ * meaningful, and a chain walk is a few string compares. */
+static struct registry_addr **registry_addr_slot(const struct registry *r, const char *addr)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)addr; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return &r->addrs[h % REGISTRY_ADDR_BUCKETS];
+}
+
+int registry_addr_add(struct registry *r, const char *addr, size_t max_per_addr)
+{
+    struct registry_addr **slot = registry_addr_slot(r, addr), *a = *slot;
+
+    while (a && strcmp(a->addr, addr) != 0)
+        a = a->next;
+    if (a && a->nconns >= max_per_addr)
+        return -1;
+    if (!a) {
+        if (max_per_addr == 0)
+            return -1;
+        a = xcalloc(1, sizeof *a);
+        snprintf(a->addr, sizeof a->addr, "%s", addr);
+        a->next = *slot;
+        *slot = a;
+    }
+    a->nconns++;
+    return (int)a->nconns;
+}
+
+void registry_addr_remove(struct registry *r, const char *addr)
+{
+    struct registry_addr **pp = registry_addr_slot(r, addr), *a;
+
+    while (*pp && strcmp((*pp)->addr, addr) != 0)
+        pp = &(*pp)->next;
+    a = *pp;
+    if (!a)
+        return;
+    if (--a->nconns == 0) {
+        *pp = a->next;
+        free(a);
+    }
+}
+
+size_t registry_addr_conns(const struct registry *r, const char *addr)
+{
+    const struct registry_addr *a = *registry_addr_slot(r, addr);
+    while (a && strcmp(a->addr, addr) != 0)
+        a = a->next;
+    return a ? a->nconns : 0;
 }

@@ -48,6 +48,16 @@ long long registry_conn_user(const struct registry_conn *c);
 /* Connections held by one user (0 if none). */
 size_t registry_user_conns(const struct registry *r, long long user_id);
 
+/* Connections per client address (a numeric IP, shorter than
+ * REGISTRY_ADDR_MAX; longer strings are cut).  registry_addr_add counts one
+ * more and returns the new count, or -1 without counting when `addr`
+ * already holds max_per_addr.  registry_addr_remove uncounts one (a no-op
+ * for an address not counted). */
+#define REGISTRY_ADDR_MAX 48
+int registry_addr_add(struct registry *r, const char *addr, size_t max_per_addr);
+void registry_addr_remove(struct registry *r, const char *addr);
+size_t registry_addr_conns(const struct registry *r, const char *addr);
+
 /* Totals over the whole table. */
 size_t registry_nconns(const struct registry *r);
 size_t registry_nusers(const struct registry *r);

@@ -80,6 +80,9 @@ static void test_sub_and_sid(void)
     t = forge_signed("{\"sub\":\"99999999999999999999\",\"username\":\"user1\",\"exp\":2000}");
     test_cond("overlong sub refused",
               jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
+    t = forge_signed("{\"sub\":\"9999999999999999999\",\"username\":\"user1\",\"exp\":2000}");
+    test_cond("sub past 2^63 refused",
+              jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
     t = forge_signed("{\"sub\":\"3\",\"sid\":\"4\",\"username\":\"user1\",\"exp\":2000}");
     test_cond("string sid refused", jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
     t = forge_signed("{\"sub\":\"3\",\"sid\":0,\"username\":\"user1\",\"exp\":2000}");

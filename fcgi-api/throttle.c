@@ -1,4 +1,4 @@
-/* limits.c -- abuse limits in the database (see limits.h).
+/* throttle.c -- abuse limits in the database (see throttle.h).
  *
  * Failed logins are never counted per username alone: that is what let
  * anyone lock anyone out.  A (username, address) pair gets a few free
@@ -7,7 +7,7 @@
  * slows only itself while the owner logs in from their own address.
  * The rest are token buckets (parley_rate_take): one row per key, refilled
  * by elapsed time, so no background job is needed. */
-#include "limits.h"
+#include "throttle.h"
 
 #include "db.h"
 #include "http.h"
@@ -18,33 +18,33 @@
 #include <string.h>
 
 static const struct db_stmt st_throttle = {
-    "limits_login_throttle", "SELECT parley_login_throttle($1, $2, $3, $4, $5, $6)", 6
+    "throttle_login_throttle", "SELECT parley_login_throttle($1, $2, $3, $4, $5, $6)", 6
 };
 static const struct db_stmt st_failure = {
-    "limits_login_failure", "SELECT parley_login_failure($1, $2, $3)", 3
+    "throttle_login_failure", "SELECT parley_login_failure($1, $2, $3)", 3
 };
 static const struct db_stmt st_success = {
-    "limits_login_success", "SELECT parley_login_success($1, $2)", 2
+    "throttle_login_success", "SELECT parley_login_success($1, $2)", 2
 };
 static const struct db_stmt st_take = {
-    "limits_rate_take", "SELECT parley_rate_take($1, $2, $3)", 3
+    "throttle_rate_take", "SELECT parley_rate_take($1, $2, $3)", 3
 };
 
-static long long limits_run(struct app *app, struct resp *resp, const struct db_stmt *stmt,
+static long long throttle_run(struct app *app, struct resp *resp, const struct db_stmt *stmt,
                             const char *const *params);
-static int limits_take(struct app *app, struct resp *resp, const char *key, double rate,
+static int throttle_take(struct app *app, struct resp *resp, const char *key, double rate,
                        long burst, const char *code, const char *what);
-static void limits_refuse(struct resp *resp, long long wait, const char *code,
+static void throttle_refuse(struct resp *resp, long long wait, const char *code,
                           const char *what);
 
-const char *limits_addr(const struct req *req)
+const char *throttle_addr(const struct req *req)
 {
     return req->remote_addr && req->remote_addr[0] ? req->remote_addr : "unknown";
 }
 
 /* Runs a one-value statement.  Returns its integer (0 for void), or -1 with
  * resp set when the database failed. */
-static long long limits_run(struct app *app, struct resp *resp, const struct db_stmt *stmt,
+static long long throttle_run(struct app *app, struct resp *resp, const struct db_stmt *stmt,
                             const char *const *params)
 {
     PGresult *r = NULL;
@@ -60,7 +60,7 @@ static long long limits_run(struct app *app, struct resp *resp, const struct db_
     return v;
 }
 
-static void limits_refuse(struct resp *resp, long long wait, const char *code,
+static void throttle_refuse(struct resp *resp, long long wait, const char *code,
                           const char *what)
 {
     char s[ID_BUF];
@@ -69,44 +69,44 @@ static void limits_refuse(struct resp *resp, long long wait, const char *code,
     http_error(resp, 429, code, "%s; try again in %lld s", what, wait);
 }
 
-int limits_login_check(struct app *app, const struct req *req, struct resp *resp,
+int throttle_login_check(struct app *app, const struct req *req, struct resp *resp,
                        const char *username)
 {
     char fr[ID_BUF], md[ID_BUF], am[ID_BUF], win[ID_BUF];
     const char *params[6] = {
-        username, limits_addr(req), render_id(fr, app->cfg.login_user_max),
+        username, throttle_addr(req), render_id(fr, app->cfg.login_user_max),
         render_id(md, app->cfg.login_max_delay_secs), render_id(am, app->cfg.login_addr_max),
         render_id(win, app->cfg.login_window_secs),
     };
-    long long wait = limits_run(app, resp, &st_throttle, params);
+    long long wait = throttle_run(app, resp, &st_throttle, params);
 
     if (wait < 0)
         return -1;
     if (wait > 0) {
-        limits_refuse(resp, wait, "too_many_attempts", "too many failed logins");
+        throttle_refuse(resp, wait, "too_many_attempts", "too many failed logins");
         return -1;
     }
     return 0;
 }
 
-int limits_login_failed(struct app *app, const struct req *req, struct resp *resp,
+int throttle_login_failed(struct app *app, const struct req *req, struct resp *resp,
                         const char *username)
 {
     char win[ID_BUF];
-    const char *params[3] = { username, limits_addr(req),
+    const char *params[3] = { username, throttle_addr(req),
                               render_id(win, app->cfg.login_window_secs) };
-    return limits_run(app, resp, &st_failure, params) < 0 ? -1 : 0;
+    return throttle_run(app, resp, &st_failure, params) < 0 ? -1 : 0;
 }
 
-int limits_login_ok(struct app *app, const struct req *req, struct resp *resp,
+int throttle_login_ok(struct app *app, const struct req *req, struct resp *resp,
                     const char *username)
 {
-    const char *params[2] = { username, limits_addr(req) };
-    return limits_run(app, resp, &st_success, params) < 0 ? -1 : 0;
+    const char *params[2] = { username, throttle_addr(req) };
+    return throttle_run(app, resp, &st_success, params) < 0 ? -1 : 0;
 }
 
 /* Takes a token from bucket `key`.  0, or -1 with resp set (429 `code`). */
-static int limits_take(struct app *app, struct resp *resp, const char *key, double rate,
+static int throttle_take(struct app *app, struct resp *resp, const char *key, double rate,
                        long burst, const char *code, const char *what)
 {
     char r[32], b[ID_BUF];
@@ -114,41 +114,41 @@ static int limits_take(struct app *app, struct resp *resp, const char *key, doub
     long long wait;
 
     snprintf(r, sizeof r, "%.9f", rate);
-    wait = limits_run(app, resp, &st_take, params);
+    wait = throttle_run(app, resp, &st_take, params);
     if (wait < 0)
         return -1;
     if (wait > 0) {
-        limits_refuse(resp, wait, code, what);
+        throttle_refuse(resp, wait, code, what);
         return -1;
     }
     return 0;
 }
 
-int limits_register(struct app *app, const struct req *req, struct resp *resp)
+int throttle_register(struct app *app, const struct req *req, struct resp *resp)
 {
     char key[128];
 
-    snprintf(key, sizeof key, "register:%s", limits_addr(req));
-    return limits_take(app, resp, key, (double)app->cfg.register_per_hour / 3600.0,
+    snprintf(key, sizeof key, "register:%s", throttle_addr(req));
+    return throttle_take(app, resp, key, (double)app->cfg.register_per_hour / 3600.0,
                        app->cfg.register_burst, "too_many_registrations",
                        "too many sign-ups from this address");
 }
 
-int limits_chat_create(struct app *app, const struct req *req, struct resp *resp)
+int throttle_chat_create(struct app *app, const struct req *req, struct resp *resp)
 {
     char key[64];
 
     snprintf(key, sizeof key, "chat:%lld", req->user.sub);
-    return limits_take(app, resp, key, (double)app->cfg.chats_per_hour / 3600.0,
+    return throttle_take(app, resp, key, (double)app->cfg.chats_per_hour / 3600.0,
                        app->cfg.chats_burst, "too_many_chats", "too many chats created");
 }
 
-int limits_typing(struct app *app, const struct req *req, struct resp *resp,
+int throttle_typing(struct app *app, const struct req *req, struct resp *resp,
                   long long chat_id)
 {
     char key[64];
 
     snprintf(key, sizeof key, "typing:%lld:%lld", req->user.sub, chat_id);
-    return limits_take(app, resp, key, 1.0 / (double)app->cfg.typing_interval_secs, 1,
+    return throttle_take(app, resp, key, 1.0 / (double)app->cfg.typing_interval_secs, 1,
                        "too_many_typing", "one typing notice per chat every few seconds");
 }
