@@ -327,15 +327,20 @@ void auth_me(struct app *app, struct req *req, struct resp *resp)
     const char *params[1] = { render_id(id, req->user.sub) };
     PGresult *r = NULL;
     enum db_status st = db_run(app->db, &st_user_by_id, params, &r);
+    json_object *u;
 
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
         return;
     }
-    if (PQntuples(r) != 1)
+    if (PQntuples(r) != 1) {
         http_error(resp, 401, "invalid_token", "the token's user no longer exists");
-    else
-        http_json(resp, 200, render_user(render_int64(r, 0, 0), PQgetvalue(r, 0, 1)));
+        goto out;
+    }
+    u = render_user(render_int64(r, 0, 0), PQgetvalue(r, 0, 1));
+    jsonx_add(u, "is_admin", json_object_new_boolean(req->is_admin));
+    http_json(resp, 200, u);
+out:
     PQclear(r);
 }
 

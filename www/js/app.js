@@ -12,8 +12,11 @@ import { initLogin, showLogin } from './views/login.js';
 import { initChatList, renderTitle } from './views/chatlist.js';
 import { initChat, showChat, hideChat, loadLatest, retryFailed } from './views/chat.js';
 import { initNewChat } from './views/newchat.js';
+import { initSessions, closeSessions } from './views/sessions.js';
+import { initAdmin, showAdminEntry } from './views/admin.js';
 
 const EXPIRED = 'Your session has expired. Please sign in again.';
+const SIGNED_OUT = 'You have been signed out. Please sign in again.';
 let session = false;
 
 const conn = createConnection({
@@ -29,7 +32,8 @@ const conn = createConnection({
     el.title = s === 'online' ? 'Connected: updates arrive live'
       : s === 'offline' ? 'Offline: waiting for the network' : 'Reconnecting…';
   },
-  onAuthFailed: () => endSession(EXPIRED),
+  // 4001 "token expired" vs. a session ended on the server.
+  onAuthFailed: (reason) => endSession(/expired/.test(reason) ? EXPIRED : SIGNED_OUT),
 });
 
 // Catch up; if the API is away (503, network), try again with backoff.
@@ -53,7 +57,7 @@ store.setChatFetcher(async (chatId) => {
   finally { fetching.delete(chatId); }
 });
 setOpenReloader(() => loadLatest());
-onUnauthorized(() => endSession(EXPIRED));
+onUnauthorized((e) => endSession(e.code === 'session_ended' ? SIGNED_OUT : EXPIRED));
 
 function show(view) {
   $('boot').hidden = true;
@@ -73,6 +77,7 @@ function startSession(user) {
   // Refresh the user object (and check the token) in the background.
   api.me().then((me) => {
     if (me && me.id) { saveUser(me); store.state.me = me; setText($('me-name'), me.username); store.emit('chats'); }
+    showAdminEntry(me);
   }).catch(() => {});
 }
 
@@ -86,6 +91,8 @@ function endSession(notice = '') {
   resetCursor();
   store.resetAll();
   hideChat();
+  closeSessions();
+  showAdminEntry(null);
   document.title = 'Parley';
   navigate('/login', { replace: true });
   showLogin(notice);
@@ -120,7 +127,14 @@ function boot() {
   initChatList((id) => navigate(`/chats/${id}`));
   initChat(() => navigate('/chats'));
   initNewChat((id) => navigate(`/chats/${id}`));
-  $('logout-btn').addEventListener('click', () => endSession(''));
+  initSessions({ pause: () => conn.stop(), resume: () => { if (session) conn.start(); } });
+  initAdmin();
+  // End the session on the server too; sign out here whatever it answers.
+  // (The socket is stopped first: its 4001 would otherwise race the answer.)
+  $('logout-btn').addEventListener('click', () => {
+    conn.stop();
+    api.logout().catch(() => {}).finally(() => endSession(''));
+  });
   // Another tab logged out (or in as someone else).
   window.addEventListener('storage', (e) => {
     if (e.key !== 'access_token') return;
