@@ -101,13 +101,15 @@ test('Admin dialog: shown to admins only; deactivating a user signs their page o
   await h.tid(adminPage, 'admin-open').waitFor({ state: 'visible' });
   await h.tid(adminPage, 'admin-open').click();
   await h.tid(adminPage, 'admin-dialog').waitFor();
-  // Page through until the user shows up.
   const row = adminPage.locator(`[data-testid="admin-user-row"][data-username="${plain.username}"]`);
+  // Page through until the user shows up ("More" hides when the last page
+  // is in, so a click may find it gone).
   await h.until(async () => {
     if (await row.count()) return true;
-    if (await h.tid(adminPage, 'admin-more').isVisible()) await h.tid(adminPage, 'admin-more').click();
+    const more = h.tid(adminPage, 'admin-more');
+    if (await more.isVisible()) await more.click({ timeout: 1000 }).catch(() => {});
     return false;
-  }, 10000, 'the user is listed');
+  }, 20000, 'the user is listed');
   await row.locator('[data-testid="admin-deactivate"]').click();
   await expectSignedOut(plainPage);
   await h.until(async () => (await row.getAttribute('data-deactivated')) === 'true', 5000, 'row shows deactivated');

@@ -97,7 +97,7 @@ test('register creates a user (201, login shape); duplicates and bad names refus
   assertError(await api(S, 'POST', '/api/auth/register', { body: { username: 'x'.repeat(33), password: 'longenough' } }), 400, 'invalid_username');
   assertError(await api(S, 'POST', '/api/auth/register', { body: { username: name + 'z', password: 'short' } }), 400, 'invalid_password');
   const me = await api(S, 'GET', '/api/me', { token: r.json.access_token });
-  assert.deepEqual(me.json, { id: r.json.user.id, username: name });
+  assert.deepEqual(me.json, { id: r.json.user.id, username: name, is_admin: false });
 });
 
 test('tokens: missing, garbage, tampered, expired, alg:none and HS512 all get 401', async () => {

@@ -171,10 +171,12 @@ test('a token with a numeric sub and no session still works until ended by logou
 });
 
 test('a token whose bytes are not UTF-8 gets close 4001 on /ws, not an HTTP error', async () => {
-  for (const [base, q] of [[S.wsUrl, '%FF%FE%FD'], [S.wsUrl, 'eyJ%C3%28.x.y'], [S.wsProxyUrl, 'eyJ%E9.x.y'],
-    [S.wsProxyUrl, 'eyJ%C0%80.x.y']]) {
-    // (lighttpd itself answers 400 to %FF%FE in any URL, before /ws is
-    // routed: that is the front server's request parsing.)
+  for (const [base, q] of [[S.wsUrl, '%FF%FE%FD'], [S.wsUrl, 'eyJ%C3%28.x.y'], [S.wsProxyUrl, 'abc%E9.x.y'],
+    [S.wsProxyUrl, 'abc%C3%28.x.y']]) {
+    // (lighttpd itself answers 400 to some escapes in any URL, such as %FF
+    // or the overlong %C0%80, before /ws is routed: that is the front
+    // server's request parsing, and it logs such URLs whole, so no "eyJ"
+    // token prefix goes that way here.)
     const ws = new WebSocket(`${base}?token=${q}`);
     const res = await new Promise((resolve) => {
       ws.on('close', (code) => resolve({ code }));
