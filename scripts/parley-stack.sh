@@ -91,9 +91,19 @@ pg_init() {
     local pwfile="$PGDIR/pwfile"
     cp "$VAR/pg.pw" "$pwfile"; [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
     as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U parley --pwfile="$pwfile" \
-        --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 \
+        --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
         --no-sync > "$VAR/log/initdb.log" 2>&1 || { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
     rm -f "$pwfile"
+    # Only Parley's role, with its password, over loopback or the socket
+    # folder, which only the server's user may enter (other local users
+    # could otherwise try every role there).
+    cat > "$PGDIR/data/pg_hba.conf" <<'HBA'
+local all parley              scram-sha-256
+host  all parley 127.0.0.1/32 scram-sha-256
+host  all parley ::1/128      scram-sha-256
+HBA
+    chmod 700 "$PGDIR/sock"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDIR/data/pg_hba.conf"
     log "created PostgreSQL cluster in $PGDIR"
 }
 
@@ -106,9 +116,10 @@ pg_start() {
     as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 30 \
         -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PGDIR/sock -c max_connections=200 -c shared_buffers=128MB" \
         start >/dev/null || { tail -n 20 "$PGDIR/server.log" >&2; die "PostgreSQL did not start"; }
-    if ! as_pg "$PGBIN/psql" -h "$PGDIR/sock" -p "$PG_PORT" -U parley -d postgres -tAc \
+    # The password travels in the environment, not on a command line.
+    if ! PGPASSWORD=$(cat "$VAR/pg.pw") as_pg "$PGBIN/psql" -h "$PGDIR/sock" -p "$PG_PORT" -U parley -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname='parley'" | grep -q 1; then
-        as_pg "$PGBIN/createdb" -h "$PGDIR/sock" -p "$PG_PORT" -U parley parley
+        PGPASSWORD=$(cat "$VAR/pg.pw") as_pg "$PGBIN/createdb" -h "$PGDIR/sock" -p "$PG_PORT" -U parley parley
     fi
 }
 
