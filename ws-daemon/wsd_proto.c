@@ -240,6 +240,16 @@ static void wsd_revoke(struct wsd *w, const struct event_env *env)
         struct registry_conn *rc = registry_find(w->reg, env->recips[i].user_id);
         struct outq_frame *f = NULL;
         size_t n = 0, len;
+        long long now = (long long)time(NULL);
+
+        /* Remembered until every token of the session has expired, so the
+         * token cannot open a new socket here either. */
+        if (all)
+            registry_revoke_all(w->reg, env->recips[i].user_id, now, keep,
+                                now + w->cfg->token_ttl);
+        else
+            registry_revoke_session(w->reg, env->recips[i].user_id, sid,
+                                    now + w->cfg->token_ttl);
 
         for (; rc; rc = rc->next) {
             struct wsd_conn *c = lws_container_of(rc, struct wsd_conn, reg);
@@ -322,6 +332,11 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
         w->m.auth_failures++;
         log_info("connection refused: %s (%d)", jwt_status_str(st), WSD_CLOSE_AUTH);
         return wsd_close(wsi, c, WSD_CLOSE_AUTH, jwt_status_str(st));
+    }
+    if (registry_is_revoked(w->reg, cl.sub, cl.sid, cl.iat, (long long)time(NULL))) {
+        w->m.auth_failures++;
+        log_info("connection refused: session ended (%d)", WSD_CLOSE_AUTH);
+        return wsd_close(wsi, c, WSD_CLOSE_AUTH, "session ended");
     }
     c->sid = cl.sid;
     /* The token is only good until exp: close then (TIMER), not only refuse

@@ -10,6 +10,8 @@ const { api, newUser, wsConnect, randomLoopback, sleep } = require('../lib/clien
 
 let S;
 let admin;
+const sockets = [];
+test.after(() => { for (const c of sockets) c.ws.terminate(); });
 test.before(async () => {
   S = await getStack();
   const r = await api(S, 'POST', '/api/auth/login', { body: { username: 'admin', password: 'admin123' }, from: randomLoopback() });
@@ -55,6 +57,7 @@ test('deactivation: sessions end, sockets close 4001 within 1 s, login is 403, o
   const friend = await newUser(S, 'friend');
   const chat = (await api(S, 'POST', '/api/chats', { token: friend.token, body: { user_id: u.id } })).json;
   const sock = wsConnect(S, u.token);
+  sockets.push(sock);
   await sock.opened;
   await sock.waitFor((m) => m.type === 'connected');
   const t0 = Date.now();
@@ -90,6 +93,7 @@ test('deactivate: unknown user 404, yourself 409; bad ids 404', async () => {
 test('password reset by an admin: the user\'s sessions end; the new password works', async () => {
   const u = await newUser(S, 'reset');
   const sock = wsConnect(S, u.token);
+  sockets.push(sock);
   await sock.opened;
   await sock.waitFor((m) => m.type === 'connected');
   assertErr(await api(S, 'POST', `/api/admin/users/${u.id}/password`, { token: admin.token, body: { new_password: 'short' } }), 400, 'invalid_password');

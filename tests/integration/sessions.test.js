@@ -12,7 +12,9 @@ const { getStack } = require('../lib/stack');
 const { api, newUser, wsConnect, randomLoopback, sleep } = require('../lib/client');
 
 let S;
+const sockets = [];   // every socket opened here, ended however a test ends
 test.before(async () => { S = await getStack(); });
+test.after(() => { for (const c of sockets) c.ws.terminate(); });
 
 const claims = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -29,8 +31,9 @@ async function loginAgain(u, agent = 'second-browser/1.0') {
   assert.equal(r.status, 200, r.text);
   return r.json.access_token;
 }
+function track(c) { sockets.push(c); return c; }
 async function openSocket(token) {
-  const c = wsConnect(S, token);
+  const c = track(wsConnect(S, token));
   await c.opened;
   await c.waitFor((m) => m.type === 'connected');
   return c;
@@ -74,6 +77,11 @@ test('logout ends this session only: its token is refused and its socket closes 
   const r = await api(S, 'GET', '/api/me', { token: u.token });
   assert.equal(r.status, 401);
   assert.equal(r.json.error.code, 'session_ended');
+  // Nor can the ended token open a new socket (until it would expire).
+  const retry = track(wsConnect(S, u.token));
+  const refused = await closedWithin(retry, Date.now(), 2000);
+  assert.equal(refused.code, 4001);
+  assert.equal(refused.reason, 'session ended');
   assert.equal((await api(S, 'GET', '/api/me', { token: other })).status, 200, 'the other session lives');
   await sleep(200);
   assert.equal(theirs.ws.readyState, 1, 'the other session\'s socket stays open');
@@ -178,6 +186,7 @@ test('a token whose bytes are not UTF-8 gets close 4001 on /ws, not an HTTP erro
     // server's request parsing, and it logs such URLs whole, so no "eyJ"
     // token prefix goes that way here.)
     const ws = new WebSocket(`${base}?token=${q}`);
+    sockets.push({ ws });
     const res = await new Promise((resolve) => {
       ws.on('close', (code) => resolve({ code }));
       ws.on('unexpected-response', (req, resp) => { resolve({ http: resp.statusCode }); ws.terminate(); });

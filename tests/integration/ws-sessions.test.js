@@ -38,6 +38,11 @@ test('session_revoked for one session closes only its sockets, after delivering 
     assert.equal(closed.code, 4001);
   }
   assert.ok(a1.frames.some((m) => m.type === 'session_revoked' && m.session_id === 11), JSON.stringify(a1.frames));
+  // The ended session's token cannot open a new socket here either.
+  const again = connect(d.wsUrl(d.token('501', 'user501', { sid: 11 })), { localAddress: randomLoopback() });
+  const refused = await within(again.closed, 2000);
+  assert.equal(refused && refused.code, 4001);
+  assert.equal(refused.reason, 'session ended');
   await sleep(100);
   assert.equal(b.ws.readyState, WebSocket.OPEN, 'another session of the same user stays');
   b.ws.send(JSON.stringify({ type: 'ping' }));
@@ -56,6 +61,14 @@ test('session_revoked with all:true closes every socket of the user except the k
   await sleep(100);
   assert.equal(keep.ws.readyState, WebSocket.OPEN);
   assert.equal(stranger.ws.readyState, WebSocket.OPEN, 'another user with the same session number is untouched');
+  // Tokens issued before the revocation stay refused, the kept session's
+  // and later ones connect.
+  const old = connect(d.wsUrl(d.token('502', 'user502', { sid: 22, iat: Math.floor(Date.now() / 1000) - 10 })), { localAddress: randomLoopback() });
+  assert.equal((await within(old.closed, 2000)).code, 4001);
+  const kept = await userSocket(502, 21);
+  const later = await userSocket(502, 23, { });
+  for (const c of [kept]) await c.close();
+  await later.close();
   await d.push([revoked(502, { session_id: null, all: true, except_session_id: null })]);
   assert.equal((await within(keep.closed, 1000)).code, 4001);
   await stranger.close();
