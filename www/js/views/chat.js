@@ -9,11 +9,14 @@ import { createMessage, updateMessage } from './messages.js';
 
 const { state } = store;
 const PAGE = 50;
-const TYPING_EVERY = 3000;
+// The server takes one typing notice per chat every 3 s (429 sooner); a
+// little margin absorbs network jitter.
+const TYPING_EVERY = 3300;
 
 let goBack = () => {};
 let stickBottom = true;
 let lastTypingSent = 0;
+let typingTimer = null;
 let readTimer = null;
 let readInFlight = false;
 
@@ -168,7 +171,6 @@ function send() {
   input.value = '';
   autosize();
   stickBottom = true;
-  lastTypingSent = 0;
   store.emit('messages');
   deliver(cid);
 }
@@ -205,7 +207,11 @@ function sendTyping() {
   const open = state.open;
   if (!open || !$('message-input').value.trim()) return;
   const now = Date.now();
-  if (now - lastTypingSent < TYPING_EVERY) return;
+  // Too soon after the last notice: send one when allowed, if still typing.
+  if (now - lastTypingSent < TYPING_EVERY) {
+    if (!typingTimer) typingTimer = setTimeout(() => { typingTimer = null; sendTyping(); }, lastTypingSent + TYPING_EVERY - now);
+    return;
+  }
   lastTypingSent = now;
   api.typing(open.chatId).catch(() => {});
 }
