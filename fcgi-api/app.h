@@ -34,6 +34,7 @@ struct req {
     const char *cookie;        /* HTTP Cookie header, or NULL */
     const char *content_type;
     const char *remote_addr;
+    const char *user_agent;
     const char *body;          /* NUL-terminated, body_len bytes */
     size_t body_len;
     /* Routes that take large bodies (router_streams_body) get no `body`:
@@ -45,6 +46,7 @@ struct req {
     long long ids[REQ_MAX_IDS];   /* numeric path segments, by the router */
     char word[REQ_MAX_WORD];   /* the one "*" path segment, raw (percent-encoded) */
     struct jwt_claims user;    /* the caller, once authenticated */
+    int is_admin;              /* the caller is an admin (set with user) */
     long long now;             /* Unix seconds at request start */
 };
 

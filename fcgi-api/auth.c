@@ -1,4 +1,4 @@
-/* auth.c -- credentials in, HS256 access tokens out (spec §2).
+/* auth.c -- credentials in, HS256 access tokens out; password changes.
  *
  * Login accepts JSON or form-urlencoded bodies.  An unknown username costs
  * the same argon2id verify as a wrong password (pwhash_burn), so response
@@ -8,10 +8,12 @@
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
+#include "throttle.h"
 #include "log.h"
 #include "pwhash.h"
 #include "render.h"
 #include "reply.h"
+#include "sessions.h"
 #include "validate.h"
 #include "xmem.h"
 
@@ -25,24 +27,25 @@
 
 static const struct db_stmt st_user_by_name = {
     "auth_user_by_name",
-    "SELECT id, username, password_hash FROM users WHERE lower(username) = lower($1)", 1
+    "SELECT id, username, password_hash, deactivated_at IS NOT NULL FROM users "
+    " WHERE lower(username) = lower($1)", 1
 };
 static const struct db_stmt st_user_by_id = {
     "auth_user_by_id", "SELECT id, username FROM users WHERE id = $1", 1
 };
-static const struct db_stmt st_login_wait = {
-    "auth_login_wait", "SELECT parley_login_wait($1, $2, $3, $4, $5)", 5
-};
-static const struct db_stmt st_login_failed = {
-    "auth_login_failed", "SELECT parley_login_failed($1, $2, $3)", 3
-};
-static const struct db_stmt st_login_ok = {
-    "auth_login_ok", "SELECT parley_login_ok($1)", 1
+static const struct db_stmt st_name_taken = {
+    "auth_name_taken", "SELECT 1 FROM users WHERE lower(username) = lower($1)", 1
 };
 static const struct db_stmt st_register = {
     "auth_register",
     "INSERT INTO users (username, password_hash) VALUES ($1, $2) "
     "ON CONFLICT DO NOTHING RETURNING id", 2
+};
+static const struct db_stmt st_hash_by_id = {
+    "auth_hash_by_id", "SELECT password_hash FROM users WHERE id = $1", 1
+};
+static const struct db_stmt st_set_hash = {
+    "auth_set_hash", "UPDATE users SET password_hash = $2 WHERE id = $1", 2
 };
 
 int auth_check(struct app *app, struct req *req, struct resp *resp)
@@ -64,29 +67,7 @@ int auth_check(struct app *app, struct req *req, struct resp *resp)
                    jwt_status_str(st));
         return -1;
     }
-    return 0;
-}
-
-/* The login/register answer: token, type, lifetime and the user. */
-static void auth_token_reply(struct app *app, struct req *req, struct resp *resp,
-                             int status, long long id, const char *username)
-{
-    struct jwt_claims c;
-    json_object *o = json_object_new_object();
-    char *tok;
-
-    memset(&c, 0, sizeof c);
-    c.sub = id;
-    snprintf(c.username, sizeof c.username, "%s", username);
-    c.iat = req->now;
-    c.exp = req->now + app->cfg.token_ttl;
-    tok = jwt_sign(&c, app->cfg.jwt_secret, strlen(app->cfg.jwt_secret));
-    jsonx_add(o, "access_token", json_object_new_string(tok));
-    jsonx_add(o, "token_type", json_object_new_string("bearer"));
-    jsonx_add(o, "expires_in", json_object_new_int64(app->cfg.token_ttl));
-    jsonx_add(o, "user", render_user(id, username));
-    free(tok);
-    http_json(resp, status, o);
+    return sessions_check(app, req, resp) == 1 ? 0 : -1;
 }
 
 /* Reads username and password from a JSON or form body into the buffers.
@@ -136,57 +117,18 @@ static int auth_read_credentials(const struct req *req, struct resp *resp,
     return 0;
 }
 
-/* Runs one of the login-limit statements; returns its integer answer or
- * -1 when the database failed (resp set). */
-static long long auth_limit(struct app *app, struct resp *resp, const struct db_stmt *stmt,
-                            const char *user, const char *addr)
-{
-    char um[ID_BUF], am[ID_BUF], win[ID_BUF];
-    const char *params[5];
-    PGresult *r = NULL;
-    enum db_status st;
-    long long v;
-
-    params[0] = user;
-    if (stmt == &st_login_wait) {
-        params[1] = addr;
-        params[2] = render_id(um, app->cfg.login_user_max);
-        params[3] = render_id(am, app->cfg.login_addr_max);
-        params[4] = render_id(win, app->cfg.login_window_secs);
-    } else if (stmt == &st_login_failed) {
-        params[1] = addr;
-        params[2] = render_id(win, app->cfg.login_window_secs);
-    }
-    st = db_run(app->db, stmt, params, &r);
-    if (st != DB_OK) {
-        reply_db_error(app, resp, st);
-        return -1;
-    }
-    v = render_int64(r, 0, 0);
-    PQclear(r);
-    return v;
-}
-
 void auth_login(struct app *app, struct req *req, struct resp *resp)
 {
-    char user[64], pw[AUTH_PW_MAX + 1], wait_s[ID_BUF];
-    const char *params[1], *addr = req->remote_addr ? req->remote_addr : "unknown";
+    char user[64], pw[AUTH_PW_MAX + 1];
+    const char *params[1], *addr = throttle_addr(req);
     PGresult *r = NULL;
     enum db_status st;
-    long long wait;
 
     if (auth_read_credentials(req, resp, user, sizeof user, pw, sizeof pw) < 0)
         return;
     /* Limits first, so a guessing run costs no hashing. */
-    wait = auth_limit(app, resp, &st_login_wait, user, addr);
-    if (wait < 0)
+    if (throttle_login_check(app, req, resp, user) < 0)
         goto out;
-    if (wait > 0) {
-        http_header(resp, "Retry-After", render_id(wait_s, wait));
-        http_error(resp, 429, "too_many_attempts",
-                   "too many failed logins; try again in %lld s", wait);
-        goto out;
-    }
     if (!validate_username(user, strlen(user))) {
         pwhash_burn(pw, strlen(pw));
         goto bad;
@@ -203,13 +145,21 @@ void auth_login(struct app *app, struct req *req, struct resp *resp)
     }
     if (!pwhash_verify(PQgetvalue(r, 0, 2), pw, strlen(pw)))
         goto bad;
-    if (auth_limit(app, resp, &st_login_ok, user, addr) < 0)
+    if (throttle_login_ok(app, req, resp, user) < 0)
         goto out;
-    auth_token_reply(app, req, resp, 200, render_int64(r, 0, 0), PQgetvalue(r, 0, 1));
+    /* Told only to someone who knows the password. */
+    if (PQgetvalue(r, 0, 3)[0] == 't') {
+        log_info("deactivated user %s refused login from %s", PQgetvalue(r, 0, 1), addr);
+        http_error(resp, 403, "account_deactivated", "this account has been deactivated");
+        goto out;
+    }
+    if (sessions_issue(app, req, resp, 200, render_int64(r, 0, 0), PQgetvalue(r, 0, 1),
+                       NULL) < 0)
+        goto out;
     log_info("user %s logged in from %s", PQgetvalue(r, 0, 1), addr);
     goto out;
 bad:
-    if (auth_limit(app, resp, &st_login_failed, user, addr) < 0)
+    if (throttle_login_failed(app, req, resp, user) < 0)
         goto out;
     /* Only a well-formed name goes into the log: no control characters. */
     log_info("failed login for %s from %s",
@@ -245,12 +195,27 @@ void auth_register(struct app *app, struct req *req, struct resp *resp)
                    AUTH_PW_MIN, AUTH_PW_MAX);
         goto out;
     }
+    /* Everything cheap before the hash: a taken name costs one lookup, and
+     * only a sign-up that will hash takes from the address's bucket. */
+    params[0] = user;
+    st = db_run(app->db, &st_name_taken, params, &r);
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        goto out;
+    }
+    if (PQntuples(r) != 0) {
+        http_error(resp, 409, "username_taken", "that username is taken");
+        goto out;
+    }
+    PQclear(r);
+    r = NULL;
+    if (throttle_register(app, req, resp) < 0)
+        goto out;
     if (pwhash_hash(pw, pwn, hash) < 0) {
         log_error("password hashing failed (out of memory?)");
         http_error(resp, 503, "busy", "server busy; try again");
         goto out;
     }
-    params[0] = user;
     params[1] = hash;
     st = db_run(app->db, &st_register, params, &r);
     if (st != DB_OK) {
@@ -261,11 +226,99 @@ void auth_register(struct app *app, struct req *req, struct resp *resp)
         http_error(resp, 409, "username_taken", "that username is taken");
         goto out;
     }
-    auth_token_reply(app, req, resp, 201, render_int64(r, 0, 0), user);
+    if (sessions_issue(app, req, resp, 201, render_int64(r, 0, 0), user, NULL) < 0)
+        goto out;
     log_info("user %s registered", user);
 out:
     PQclear(r);
     sodium_memzero(pw, sizeof pw);
+}
+
+/* Copies the string field `key` of body into buf (NUL-free UTF-8 of 1 to
+ * cap-1 bytes).  Returns 0, or -1 with resp set to 400. */
+static int auth_body_password(json_object *body, const char *key, char *buf, size_t cap,
+                              struct resp *resp)
+{
+    const char *v;
+    size_t n;
+
+    if (jsonx_get_string(body, key, &v, &n) != 1 || memchr(v, '\0', n) || n >= cap ||
+        !validate_utf8(v, n)) {
+        http_error(resp, 400, "invalid_field", "%s must be a string of at most %d bytes", key,
+                   AUTH_PW_MAX);
+        return -1;
+    }
+    memcpy(buf, v, n + 1);
+    return 0;
+}
+
+int auth_set_password(struct app *app, struct resp *resp, long long user_id,
+                      const char *pw)
+{
+    char hash[PWHASH_STR_LEN], uid[ID_BUF];
+    const char *params[2] = { render_id(uid, user_id), hash };
+    PGresult *r = NULL;
+    enum db_status st;
+    size_t n = strlen(pw);
+
+    if (n < AUTH_PW_MIN || n > AUTH_PW_MAX) {
+        http_error(resp, 400, "invalid_password", "password must be %d-%d bytes long",
+                   AUTH_PW_MIN, AUTH_PW_MAX);
+        return -1;
+    }
+    if (pwhash_hash(pw, n, hash) < 0) {
+        log_error("password hashing failed (out of memory?)");
+        http_error(resp, 503, "busy", "server busy; try again");
+        return -1;
+    }
+    st = db_run(app->db, &st_set_hash, params, &r);
+    PQclear(r);
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        return -1;
+    }
+    return 0;
+}
+
+void auth_password(struct app *app, struct req *req, struct resp *resp)
+{
+    char cur[AUTH_PW_MAX + 1] = "", next[AUTH_PW_MAX + 1] = "", uid[ID_BUF];
+    const char *params[1] = { render_id(uid, req->user.sub) };
+    json_object *body = http_json_body(req, resp);
+    PGresult *r = NULL;
+    enum db_status st;
+    long long sid;
+
+    if (!body)
+        return;
+    if (auth_body_password(body, "current_password", cur, sizeof cur, resp) < 0 ||
+        auth_body_password(body, "new_password", next, sizeof next, resp) < 0)
+        goto out;
+    /* A stolen token must not become a password oracle: the same throttle
+     * as logins. */
+    if (throttle_login_check(app, req, resp, req->user.username) < 0)
+        goto out;
+    st = db_run(app->db, &st_hash_by_id, params, &r);
+    if (st != DB_OK) {
+        reply_db_error(app, resp, st);
+        goto out;
+    }
+    if (PQntuples(r) != 1 || !pwhash_verify(PQgetvalue(r, 0, 0), cur, strlen(cur))) {
+        if (throttle_login_failed(app, req, resp, req->user.username) == 0)
+            http_error(resp, 403, "wrong_password", "the current password is wrong");
+        goto out;
+    }
+    if (auth_set_password(app, resp, req->user.sub, next) < 0)
+        goto out;
+    if (sessions_issue(app, req, resp, 200, req->user.sub, req->user.username, &sid) < 0 ||
+        sessions_end_all(app, resp, req->user.sub, sid, "password_changed") < 0)
+        goto out;
+    log_info("user %s changed their password", req->user.username);
+out:
+    PQclear(r);
+    json_object_put(body);
+    sodium_memzero(cur, sizeof cur);
+    sodium_memzero(next, sizeof next);
 }
 
 void auth_me(struct app *app, struct req *req, struct resp *resp)
@@ -274,15 +327,20 @@ void auth_me(struct app *app, struct req *req, struct resp *resp)
     const char *params[1] = { render_id(id, req->user.sub) };
     PGresult *r = NULL;
     enum db_status st = db_run(app->db, &st_user_by_id, params, &r);
+    json_object *u;
 
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
         return;
     }
-    if (PQntuples(r) != 1)
+    if (PQntuples(r) != 1) {
         http_error(resp, 401, "invalid_token", "the token's user no longer exists");
-    else
-        http_json(resp, 200, render_user(render_int64(r, 0, 0), PQgetvalue(r, 0, 1)));
+        goto out;
+    }
+    u = render_user(render_int64(r, 0, 0), PQgetvalue(r, 0, 1));
+    jsonx_add(u, "is_admin", json_object_new_boolean(req->is_admin));
+    http_json(resp, 200, u);
+out:
     PQclear(r);
 }
 

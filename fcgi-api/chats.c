@@ -9,6 +9,7 @@
 #include "events.h"
 #include "http.h"
 #include "jsonx.h"
+#include "throttle.h"
 #include "log.h"
 #include "render.h"
 #include "reply.h"
@@ -30,7 +31,7 @@
     "  FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "               \
     "  LEFT JOIN message_v lm ON lm.id = c.last_message_id "
 #define MEMBERS_SELECT                                                        \
-    "SELECT cm.chat_id, u.id, u.username "                                    \
+    "SELECT cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL "     \
     "  FROM chat_members mine JOIN chat_members cm ON cm.chat_id = mine.chat_id " \
     "  JOIN users u ON u.id = cm.user_id "
 
@@ -85,7 +86,9 @@ static json_object *chats_render(const PGresult *r, int row, const PGresult *m,
 
     for (int i = chats_members_first(m, id); i < PQntuples(m) && render_int64(m, i, 0) == id; i++) {
         long long uid = render_int64(m, i, 1);
-        json_object_array_add(members, render_user(uid, PQgetvalue(m, i, 2)));
+        json_object *u = render_user(uid, PQgetvalue(m, i, 2));
+        jsonx_add(u, "deactivated", json_object_new_boolean(PQgetvalue(m, i, 3)[0] == 't'));
+        json_object_array_add(members, u);
         if (direct && uid != viewer && !title)
             title = PQgetvalue(m, i, 2);
     }
@@ -301,10 +304,13 @@ out:
 
 void chats_create(struct app *app, struct req *req, struct resp *resp)
 {
-    json_object *body = http_json_body(req, resp);
+    json_object *body;
     long long other;
     int has_user;
 
+    if (throttle_chat_create(app, req, resp) < 0)
+        return;
+    body = http_json_body(req, resp);
     if (!body)
         return;
     has_user = jsonx_get_int64(body, "user_id", &other);

@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 #define DB_RETRY_MS 500
-#define DB_MAX_STMTS 64
+#define DB_MAX_STMTS 128
 
 struct db;
 

@@ -105,6 +105,7 @@ static void parse_request(FCGX_Request *fr, struct req *req)
     req->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
     req->cookie = FCGX_GetParam("HTTP_COOKIE", fr->envp);
     req->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+    req->user_agent = FCGX_GetParam("HTTP_USER_AGENT", fr->envp);
     if (!req->method)
         req->method = "GET";
     if (!uri)

@@ -13,6 +13,7 @@
 #include "http.h"
 #include "jsonx.h"
 #include "mention.h"
+#include "throttle.h"
 #include "render.h"
 #include "reply.h"
 #include "validate.h"
@@ -430,7 +431,8 @@ void messages_read(struct app *app, struct req *req, struct resp *resp)
 
 void messages_typing(struct app *app, struct req *req, struct resp *resp)
 {
-    if (messages_is_member(app, req, resp, req->ids[0]) != 1)
+    if (messages_is_member(app, req, resp, req->ids[0]) != 1 ||
+        throttle_typing(app, req, resp, req->ids[0]) < 0)
         return;
     events_typing(app, req->ids[0], req->user.sub, req->user.username);
     resp->status = 204;

@@ -8,6 +8,7 @@
  * Authentication happens here, once, for every route marked auth. */
 #include "router.h"
 
+#include "admin.h"
 #include "auth.h"
 #include "chats.h"
 #include "http.h"
@@ -15,6 +16,7 @@
 #include "messages.h"
 #include "reactions.h"
 #include "search.h"
+#include "sessions.h"
 #include "sync.h"
 #include "uploads.h"
 #include "mute.h"
@@ -61,6 +63,16 @@ static const struct route routes[] = {
     { "POST", "/api/chats/#/members", members_add, 1 },
     { "DELETE", "/api/chats/#/members/#", members_remove, 1 },
     { "PATCH", "/api/chats/#", members_rename, 1 },
+    /* Sessions and administration (sessions.c, auth.c, admin.c). */
+    { "POST", "/api/auth/logout", sessions_logout, 1 },
+    { "POST", "/api/auth/logout-all", sessions_logout_all, 1 },
+    { "POST", "/api/auth/password", auth_password, 1 },
+    { "GET", "/api/sessions", sessions_list, 1 },
+    { "DELETE", "/api/sessions/#", sessions_delete, 1 },
+    { "GET", "/api/admin/users", admin_users, 1 },
+    { "POST", "/api/admin/users/#/deactivate", admin_deactivate, 1 },
+    { "POST", "/api/admin/users/#/reactivate", admin_reactivate, 1 },
+    { "POST", "/api/admin/users/#/password", admin_password, 1 },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 

@@ -17,7 +17,7 @@
 
 static const struct db_stmt st_search = {
     "users_search",
-    "SELECT id, username FROM users "
+    "SELECT id, username, deactivated_at IS NOT NULL FROM users "
     " WHERE starts_with(lower(username), lower($1)) AND id <> $2 "
     " ORDER BY lower(username) LIMIT 20", 2
 };
@@ -45,8 +45,12 @@ void users_search(struct app *app, struct req *req, struct resp *resp)
         return;
     }
     arr = json_object_new_array();
-    for (int i = 0; i < PQntuples(r) && i < USERS_MAX; i++)
-        json_object_array_add(arr, render_user(render_int64(r, i, 0), PQgetvalue(r, i, 1)));
+    for (int i = 0; i < PQntuples(r) && i < USERS_MAX; i++) {
+        json_object *u = render_user(render_int64(r, i, 0), PQgetvalue(r, i, 1));
+        /* Deactivated users stay findable (their chats remain), marked. */
+        jsonx_add(u, "deactivated", json_object_new_boolean(PQgetvalue(r, i, 2)[0] == 't'));
+        json_object_array_add(arr, u);
+    }
     PQclear(r);
     o = json_object_new_object();
     jsonx_add(o, "users", arr);

@@ -30,11 +30,12 @@ FUZZ_NAMES   := $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t))))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
 
 # Sources each target links besides its own file and shared/.
-FUZZ_API_BASE := fcgi-api/db.c fcgi-api/http.c fcgi-api/render.c fcgi-api/reply.c
+FUZZ_API_BASE := fcgi-api/db.c fcgi-api/http.c fcgi-api/render.c fcgi-api/reply.c \
+                 fcgi-api/throttle.c fcgi-api/sessions.c fcgi-api/notify.c
 FUZZ_SRC_fuzz_router     := fcgi-api/http.c
 FUZZ_SRC_fuzz_json_body  := tests/fuzz/api_auth.c tests/fuzz/api_chats.c \
                             tests/fuzz/api_messages.c fcgi-api/events.c \
-                            fcgi-api/notify.c fcgi-api/attach.c fcgi-api/uploads.c \
+                            fcgi-api/attach.c fcgi-api/uploads.c \
                             fcgi-api/upstore.c fcgi-api/mention.c $(FUZZ_API_BASE)
 FUZZ_SRC_fuzz_form_login := tests/fuzz/api_auth.c $(FUZZ_API_BASE)
 FUZZ_SRC_fuzz_jwt        :=

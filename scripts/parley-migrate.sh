@@ -16,6 +16,22 @@ if [ -z "$url" ] && [ -n "${PARLEY_CONFIG:-}" ]; then
 fi
 [ -n "$url" ] || { echo "parley-migrate: set PARLEY_DATABASE_URL or PARLEY_CONFIG" >&2; exit 2; }
 
+# The password goes to psql through the environment, never on its command
+# line (which every local user can read in ps).
+case "$url" in
+    *password=*)
+        pw=$(printf '%s\n' "$url" | sed -n "s/.*password=\('[^']*'\|[^ ]*\).*/\1/p")
+        pw=${pw#\'}; pw=${pw%\'}
+        export PGPASSWORD="$pw"
+        url=$(printf '%s\n' "$url" | sed "s/password=\('[^']*'\|[^ ]*\)//")
+        ;;
+    postgres://*:*@* | postgresql://*:*@*)
+        rest=${url#*://}; cred=${rest%%@*}
+        export PGPASSWORD="${cred#*:}"
+        url="${url%%://*}://${cred%%:*}@${rest#*@}"
+        ;;
+esac
+
 q() { psql "$url" -X -q -tA -v ON_ERROR_STOP=1 "$@"; }
 
 q -c "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -135,13 +135,23 @@ pg_init() {
     local pwfile="$PGDIR/pwfile"
     cp "$VAR/pg.pw" "$pwfile"; [ "$(id -u)" = 0 ] && chown postgres "$pwfile"
     as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U parley --pwfile="$pwfile" \
-        --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --locale=C.UTF-8 \
+        --auth-host=scram-sha-256 --auth-local=scram-sha-256 -E UTF8 --locale=C.UTF-8 \
         --no-sync > "$VAR/log/initdb.log" 2>&1 || { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
     rm -f "$pwfile"
-    # Other hosts (make test-cluster, docs/scale.md): password logins from
-    # this network too.
+    # Only Parley's role, with its password, over loopback or the socket
+    # folder, which only the server's user may enter (other local users
+    # could otherwise try every role there).
+    cat > "$PGDIR/data/pg_hba.conf" <<'HBA'
+local all parley              scram-sha-256
+host  all parley 127.0.0.1/32 scram-sha-256
+host  all parley ::1/128      scram-sha-256
+HBA
+    chmod 700 "$PGDIR/sock"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDIR/data/pg_hba.conf"
+    # Other hosts (make test-cluster, docs/scale.md): Parley's role with its
+    # password from this network too.
     if [ -n "${PARLEY_PG_HBA_NET:-}" ]; then
-        echo "host all all $PARLEY_PG_HBA_NET scram-sha-256" >> "$PGDIR/data/pg_hba.conf"
+        echo "host all parley $PARLEY_PG_HBA_NET scram-sha-256" >> "$PGDIR/data/pg_hba.conf"
     fi
     log "created PostgreSQL cluster in $PGDIR"
 }
@@ -155,9 +165,10 @@ pg_start() {
     as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 30 \
         -o "-c listen_addresses=${PARLEY_PG_LISTEN:-127.0.0.1} -p $PG_PORT -k $PGDIR/sock -c max_connections=200 -c shared_buffers=128MB" \
         start >/dev/null || { tail -n 20 "$PGDIR/server.log" >&2; die "PostgreSQL did not start"; }
-    if ! as_pg "$PGBIN/psql" -h "$PGDIR/sock" -p "$PG_PORT" -U parley -d postgres -tAc \
+    # The password travels in the environment, not on a command line.
+    if ! PGPASSWORD=$(cat "$VAR/pg.pw") as_pg "$PGBIN/psql" -h "$PGDIR/sock" -p "$PG_PORT" -U parley -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname='parley'" | grep -q 1; then
-        as_pg "$PGBIN/createdb" -h "$PGDIR/sock" -p "$PG_PORT" -U parley parley
+        PGPASSWORD=$(cat "$VAR/pg.pw") as_pg "$PGBIN/createdb" -h "$PGDIR/sock" -p "$PG_PORT" -U parley parley
     fi
 }
 

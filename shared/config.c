@@ -60,6 +60,13 @@ static const struct cfg_key cfg_keys[] = {
     STR(upload_dir, "/var/lib/parley/uploads", 2),
     NUM(upload_max_bytes, "26214400", 1, 1L << 40),
     NUM(group_max_members, "1000", 2, 100000),
+    NUM(login_max_delay_secs, "300", 1, 86400),
+    NUM(register_per_hour, "10", 1, 1000000),
+    NUM(register_burst, "5", 1, 1000000),
+    NUM(chats_per_hour, "60", 1, 1000000),
+    NUM(chats_burst, "20", 1, 1000000),
+    NUM(typing_interval_secs, "3", 1, 3600),
+    NUM(ws_max_conns_per_addr, "256", 1, 1000000),
 };
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 

@@ -27,7 +27,7 @@ struct pl_config {
     long db_timeout_ms;    /* statement timeout for API queries */
     long send_rate;        /* messages a user may send per second, sustained */
     long send_burst;       /* ... and in one burst */
-    long login_user_max;   /* failed logins per username per window */
+    long login_user_max;   /* free failed logins per (username, address) */
     long login_addr_max;   /* failed logins per client address per window */
     long login_window_secs;
     /* The event bus (docs/architecture.md, docs/config.md). */
@@ -45,6 +45,13 @@ struct pl_config {
     char *upload_dir;      /* absolute folder of uploaded files (lighttpd's X-Sendfile docroot) */
     long upload_max_bytes; /* largest upload accepted */
     long group_max_members;   /* members a group may have, creator included */
+    long login_max_delay_secs;   /* cap of the doubling delay per pair */
+    long register_per_hour;      /* sign-ups per client address, sustained */
+    long register_burst;
+    long chats_per_hour;         /* chats a user may create, sustained */
+    long chats_burst;
+    long typing_interval_secs;   /* one typing notice per user and chat per ... */
+    long ws_max_conns_per_addr;  /* WebSockets per client address */
 };
 
 /* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or

@@ -10,6 +10,7 @@
 #include "validate.h"
 #include "xmem.h"
 
+#include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,27 @@
 #define JWT_B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
 
 static const char jwt_header_b64_src[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+
+/* Reads "sub" as a decimal string (what jwt_sign writes) or, from tokens
+ * issued before sub became a string, a JSON integer.  Returns 0 or -1. */
+static int jwt_get_sub(json_object *claims, long long *out)
+{
+    const char *s;
+    size_t n;
+    long long v = 0;
+
+    if (jsonx_get_int64(claims, "sub", out) == 1)
+        return *out >= 1 ? 0 : -1;
+    if (jsonx_get_string(claims, "sub", &s, &n) != 1 || n == 0 || n > 19 || s[0] == '0')
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || v > (LLONG_MAX - (s[i] - '0')) / 10)
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
 
 static void jwt_mac(const char *data, size_t len, const char *key, size_t keylen,
                     unsigned char out[crypto_auth_hmacsha256_BYTES])
@@ -44,7 +66,13 @@ char *jwt_sign(const struct jwt_claims *c, const char *key, size_t keylen)
     char *tok, *p;
     size_t cjlen, cap;
 
-    jsonx_add(claims, "sub", json_object_new_int64(c->sub));
+    char sub[24];
+
+    /* RFC 7519 4.1.2: "sub" is a string. */
+    snprintf(sub, sizeof sub, "%lld", c->sub);
+    jsonx_add(claims, "sub", json_object_new_string(sub));
+    if (c->sid > 0)
+        jsonx_add(claims, "sid", json_object_new_int64(c->sid));
     jsonx_add(claims, "username", json_object_new_string(c->username));
     jsonx_add(claims, "iat", json_object_new_int64(c->iat));
     jsonx_add(claims, "exp", json_object_new_int64(c->exp));
@@ -124,13 +152,25 @@ enum jwt_status jwt_verify(const char *token, size_t len, const char *key,
         !json_object_is_type(claims, json_type_object))
         goto out;
     st = JWT_BAD_CLAIMS;
-    if (jsonx_get_int64(claims, "sub", &out->sub) != 1 || out->sub < 1 ||
+    if (jwt_get_sub(claims, &out->sub) < 0 ||
         jsonx_get_int64(claims, "exp", &out->exp) != 1 ||
         jsonx_get_string(claims, "username", &uname, &ulen) != 1 ||
         !validate_username(uname, ulen))
         goto out;
     if (jsonx_get_int64(claims, "iat", &out->iat) != 1)
         out->iat = 0;
+    /* No sid: a token from before sessions (the API checks it otherwise). */
+    switch (jsonx_get_int64(claims, "sid", &out->sid)) {
+    case 0:
+        out->sid = 0;
+        break;
+    case 1:
+        if (out->sid >= 1)
+            break;
+        /* fall through */
+    default:
+        goto out;
+    }
     memcpy(out->username, uname, ulen);
     out->username[ulen] = '\0';
     st = now < out->exp ? JWT_OK : JWT_EXPIRED;

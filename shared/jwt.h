@@ -1,7 +1,10 @@
 /* jwt.h -- HS256 JSON Web Tokens, nothing else.
  *
  * Parley's access tokens: header {"alg":"HS256","typ":"JWT"}, claims
- * {"sub":<user id>,"username":"...","iat":<s>,"exp":<s>}.  Verification
+ * {"sub":"<user id>","sid":<session id>,"username":"...","iat":<s>,"exp":<s>}.
+ * "sub" is a decimal string (RFC 7519); a JSON integer, as older tokens
+ * carry, is accepted too.  "sid" names the server-side session; tokens
+ * without it (older ones) verify with sid 0.  Verification
  * accepts only alg HS256 (so "none" and RS/HS confusion are refused), compares
  * the MAC in constant time, and requires an unexpired `exp`. */
 #ifndef PL_JWT_H
@@ -13,6 +16,7 @@
 
 struct jwt_claims {
     long long sub;         /* user id */
+    long long sid;         /* session id; 0: none (token from before sessions) */
     char username[33];     /* 3-32 characters */
     long long iat;         /* issued at, Unix seconds */
     long long exp;         /* expires at, Unix seconds */
@@ -24,7 +28,7 @@ enum jwt_status {
     JWT_BAD_ALG,           /* header alg is not HS256 */
     JWT_BAD_SIGNATURE,
     JWT_EXPIRED,
-    JWT_BAD_CLAIMS         /* missing or mistyped sub/exp/username */
+    JWT_BAD_CLAIMS         /* missing or mistyped sub/sid/exp/username */
 };
 
 /* Signs claims with key[0..keylen).  Returns a NUL-terminated token the

@@ -67,6 +67,42 @@ int validate_username(const char *s, size_t n)
     return 1;
 }
 
+/* The code point starting at s[i] of valid UTF-8; *len gets its bytes. */
+static unsigned int validate_cp(const unsigned char *s, size_t i, size_t *len)
+{
+    unsigned char c = s[i];
+
+    if (c < 0x80) {
+        *len = 1;
+        return c;
+    }
+    if (c < 0xE0) {
+        *len = 2;
+        return (unsigned int)(c & 0x1F) << 6 | (s[i + 1] & 0x3F);
+    }
+    if (c < 0xF0) {
+        *len = 3;
+        return (unsigned int)(c & 0x0F) << 12 | (unsigned int)(s[i + 1] & 0x3F) << 6 |
+               (s[i + 2] & 0x3F);
+    }
+    *len = 4;
+    return (unsigned int)(c & 0x07) << 18 | (unsigned int)(s[i + 1] & 0x3F) << 12 |
+           (unsigned int)(s[i + 2] & 0x3F) << 6 | (s[i + 3] & 0x3F);
+}
+
+/* Characters no Parley text may hold: C0 controls but tab and line breaks,
+ * DEL and the C1 controls (they move terminals and logs), and the bidi
+ * embeddings, overrides and isolates U+202A-U+202E, U+2066-U+2069, which
+ * make text display in another order than it reads ("Trojan Source").
+ * One-line text (titles) refuses tab and line breaks too. */
+static int validate_forbidden(unsigned int cp, int one_line)
+{
+    if (cp == '\t' || cp == '\n' || cp == '\r')
+        return one_line;
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
 static int validate_is_space(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
@@ -88,6 +124,13 @@ int validate_text(const char *s, size_t n, size_t max_chars, const char **start,
     if (e == b) {
         *why = "must not be empty";
         return -1;
+    }
+    for (size_t i = b, len; i < e; i += len) {
+        if (validate_forbidden(validate_cp((const unsigned char *)s, i, &len),
+                               max_chars <= VALIDATE_TITLE_MAX_CHARS)) {
+            *why = "must not contain control or bidi-override characters";
+            return -1;
+        }
     }
     if (validate_utf8_chars(s + b, e - b) > max_chars) {
         *why = "is too long";

@@ -19,8 +19,11 @@ size_t validate_utf8_chars(const char *s, size_t n);
 /* Returns 1 for 3-32 characters of [A-Za-z0-9_.-], else 0. */
 int validate_username(const char *s, size_t n);
 
-/* Checks message content: valid UTF-8, 1..max characters after trimming
- * leading and trailing white space.  On success returns 0 and sets *start
+/* Checks message content and titles: valid UTF-8, 1..max characters after
+ * trimming leading and trailing white space, no control characters (tab
+ * and line breaks aside) and no bidi embedding/override/isolate controls
+ * (U+202A-U+202E, U+2066-U+2069).  With max_chars <= VALIDATE_TITLE_MAX_CHARS
+ * the text is a title: one line, so no tab or line break inside either.  On success returns 0 and sets *start
  * and *tlen to the trimmed span inside s (no copy); on failure returns -1
  * with a static reason in *why. */
 int validate_text(const char *s, size_t n, size_t max_chars, const char **start,

@@ -11,3 +11,7 @@ ON CONFLICT DO NOTHING;
 SELECT parley_direct_chat(u1.id, u2.id)
   FROM users u1, users u2
  WHERE u1.username = 'user1' AND u2.username = 'user2';
+
+-- The seeded admin administers users (the is_admin column comes with
+-- 004_sessions.sql).
+UPDATE users SET is_admin = true WHERE username = 'admin';

@@ -53,6 +53,32 @@ size_t registry_user_conns(const struct registry *r, long long user_id);
 void registry_each(const struct registry *r,
                    void (*fn)(struct registry_conn *c, void *arg), void *arg);
 
+/* Connections per client address (a numeric IP, shorter than
+ * REGISTRY_ADDR_MAX; longer strings are cut).  registry_addr_add counts one
+ * more and returns the new count, or -1 without counting when `addr`
+ * already holds max_per_addr.  registry_addr_remove uncounts one (a no-op
+ * for an address not counted). */
+#define REGISTRY_ADDR_MAX 48
+int registry_addr_add(struct registry *r, const char *addr, size_t max_per_addr);
+void registry_addr_remove(struct registry *r, const char *addr);
+size_t registry_addr_conns(const struct registry *r, const char *addr);
+
+/* Revoked sessions, so that a token whose session ended cannot open a new
+ * socket on this daemon until it expires anyway.  The daemon learns them
+ * from session_revoked events; each entry is kept until `until` (Unix
+ * seconds: the latest `exp` a token of that session can carry).
+ * registry_revoke_session: session `sid` of user_id (0: the user's tokens
+ * without a session id).  registry_revoke_all: every token of user_id
+ * issued before `before_iat`, except session `keep` (-1: none).
+ * registry_is_revoked: 1 if a token (user_id, sid, iat) is refused at
+ * `now`; expired entries are dropped as they are met. */
+void registry_revoke_session(struct registry *r, long long user_id, long long sid,
+                             long long until);
+void registry_revoke_all(struct registry *r, long long user_id, long long before_iat,
+                         long long keep, long long until);
+int registry_is_revoked(struct registry *r, long long user_id, long long sid, long long iat,
+                        long long now);
+
 /* Totals over the whole table. */
 size_t registry_nconns(const struct registry *r);
 size_t registry_nusers(const struct registry *r);

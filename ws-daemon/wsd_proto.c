@@ -47,10 +47,15 @@ struct wsd_conn {
     unsigned char *rx;           /* reassembly of a fragmented message */
     unsigned char *http_body;    /* /metrics body (LWS_PRE headroom) */
     uint32_t http_len;
+    const char *close_reason;    /* static text for close_code, or NULL */
+    long long sid;               /* the token's session (0: none) */
     uint16_t rxlen;
     uint16_t close_code;         /* sent or received close code */
     uint8_t closing;             /* server close pending in WRITEABLE */
+    uint8_t drain_close;         /* close once the queue is written */
+    uint8_t addr_counted;        /* addr holds one of registry's counts */
     uint8_t rx_binary;
+    char addr[REGISTRY_ADDR_MAX];   /* client address, for the per-address cap */
 };
 
 static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
@@ -70,7 +75,11 @@ static void wsd_on_message(struct wsd *w, struct wsd_conn *c,
 static int wsd_on_writeable(struct wsd *w, struct lws *wsi, struct wsd_conn *c);
 static void wsd_on_closed(struct wsd *w, struct wsd_conn *c);
 static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi);
-static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body);
+static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body,
+                           const char *retry_after);
+static void wsd_client_addr(struct lws *wsi, char *out, size_t len);
+static void wsd_end_after_drain(struct wsd_conn *c, const char *reason);
+static void wsd_revoke(struct wsd *w, const struct event_env *env);
 static int wsd_http_request(struct wsd *w, struct lws *wsi, struct wsd_conn *c,
                             const char *path);
 static int wsd_http_writeable(struct lws *wsi, struct wsd_conn *c);
@@ -91,6 +100,7 @@ static const char *wsd_close_text(uint16_t code)
     case WSD_CLOSE_SLOW: return "slow consumer";
     case WSD_CLOSE_TOO_BIG: return "frame too big";
     case WSD_CLOSE_TOO_MANY: return "too many connections";
+    case WSD_CLOSE_AUTH: return "session ended";
     default: return "closing";
     }
 }
@@ -110,7 +120,7 @@ static void wsd_queue(struct wsd *w, struct wsd_conn *c, struct outq_frame *f)
 {
     size_t dropped;
 
-    if (c->closing) {
+    if (c->closing || c->drain_close) {
         w->m.frames_dropped++;
         return;
     }
@@ -162,6 +172,10 @@ void wsd_proto_deliver(struct wsd *w, const struct event_env *env)
 {
     struct outq_frame *shared = NULL;
 
+    if (strcmp(env->type, "session_revoked") == 0) {
+        wsd_revoke(w, env);
+        return;
+    }
     for (size_t i = 0; i < env->nrecips; i++) {
         const struct event_recipient *r = &env->recips[i];
         struct registry_conn *rc = registry_find(w->reg, r->user_id);
@@ -206,6 +220,102 @@ void wsd_proto_broadcast(struct wsd *w, const char *data, size_t len)
     outq_frame_unref(&b.f);
 }
 
+/* Sends what is queued, then closes with 4001 and `reason`.  A socket too
+ * stuck to drain is killed when the timeout expires. */
+static void wsd_end_after_drain(struct wsd_conn *c, const char *reason)
+{
+    if (c->closing || c->drain_close)
+        return;
+    c->drain_close = 1;
+    c->close_code = WSD_CLOSE_AUTH;
+    c->close_reason = reason;
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, WSD_SLOW_KILL_SECS);
+    lws_callback_on_writable(c->wsi);
+}
+
+/* session_revoked: the event goes to the matching sockets of each recipient,
+ * which then close with 4001.  `session_id` names one session (0: the
+ * user's tokens from before sessions); `all` means every socket but those
+ * of `except_session_id`. */
+static void wsd_revoke(struct wsd *w, const struct event_env *env)
+{
+    json_object *ev = NULL, *v;
+    long long sid = -1, keep = -1;
+    int all = 0;
+
+    if (!json_object_object_get_ex(env->root, "event", &ev) ||
+        jsonx_get_bool(ev, "all", &all) != 1 ||
+        (!all && jsonx_get_int64(ev, "session_id", &sid) != 1)) {
+        w->m.events_bad++;
+        log_warn("session_revoked without session_id or all: dropped");
+        return;
+    }
+    if (all && json_object_object_get_ex(ev, "except_session_id", &v) && v &&
+        jsonx_get_int64(ev, "except_session_id", &keep) != 1) {
+        w->m.events_bad++;
+        return;
+    }
+    for (size_t i = 0; i < env->nrecips; i++) {
+        struct registry_conn *rc = registry_find(w->reg, env->recips[i].user_id);
+        struct outq_frame *f = NULL;
+        size_t n = 0, len;
+        long long now = (long long)time(NULL);
+
+        /* Remembered until every token of the session has expired, so the
+         * token cannot open a new socket here either. */
+        if (all)
+            registry_revoke_all(w->reg, env->recips[i].user_id, now, keep,
+                                now + w->cfg->token_ttl);
+        else
+            registry_revoke_session(w->reg, env->recips[i].user_id, sid,
+                                    now + w->cfg->token_ttl);
+
+        for (; rc; rc = rc->next) {
+            struct wsd_conn *c = lws_container_of(rc, struct wsd_conn, reg);
+            if (all ? c->sid == keep : c->sid != sid)
+                continue;
+            if (!f) {
+                unsigned char *buf = event_frame(env, i, LWS_PRE, &len);
+                f = outq_frame_wrap(buf, LWS_PRE, len);
+            }
+            wsd_queue(w, c, f);
+            wsd_end_after_drain(c, "session ended");
+            n++;
+        }
+        outq_frame_unref(&f);
+        if (n)
+            log_info("user %lld: session revoked, closing %zu connection%s (%d)",
+                     env->recips[i].user_id, n, n == 1 ? "" : "s", WSD_CLOSE_AUTH);
+    }
+}
+
+/* The client's address: the peer, or behind our own proxy on loopback
+ * (lighttpd appends the address it saw to X-Forwarded-For) the last entry
+ * of that header.  Only a local process can reach the daemon's default
+ * 127.0.0.1 port to claim another address this way. */
+static void wsd_client_addr(struct lws *wsi, char *out, size_t len)
+{
+    char xff[256];
+    const char *last;
+    int n;
+
+    out[0] = '\0';
+    if (!lws_get_peer_simple(wsi, out, len))
+        snprintf(out, len, "unknown");
+    if (strcmp(out, "127.0.0.1") != 0 && strcmp(out, "::1") != 0 &&
+        strcmp(out, "::ffff:127.0.0.1") != 0)
+        return;
+    n = lws_hdr_copy(wsi, xff, (int)sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
+    if (n <= 0)
+        return;
+    last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    if (*last && strlen(last) < len && strspn(last, "0123456789abcdefABCDEF.:") == strlen(last))
+        snprintf(out, len, "%s", last);
+}
+
 static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c)
 {
     char tok[JWT_MAX_LEN + 16], shown[9], buf[192];
@@ -216,6 +326,13 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     int n;
 
     c->wsi = wsi;
+    wsd_client_addr(wsi, c->addr, sizeof c->addr);
+    if (registry_addr_add(w->reg, c->addr, (size_t)w->cfg->ws_max_conns_per_addr) < 0) {
+        log_warn("connection from %s refused: over ws_max_conns_per_addr (%d)", c->addr,
+                 WSD_CLOSE_TOO_MANY);
+        return wsd_close(wsi, c, WSD_CLOSE_TOO_MANY, "too many connections from this address");
+    }
+    c->addr_counted = 1;
     t = lws_get_urlarg_by_name(wsi, "token=", tok, (int)sizeof tok);
     if (!t || !*t) {
         w->m.auth_failures++;
@@ -235,6 +352,15 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
         log_info("connection refused: %s (%d)", jwt_status_str(st), WSD_CLOSE_AUTH);
         return wsd_close(wsi, c, WSD_CLOSE_AUTH, jwt_status_str(st));
     }
+    if (registry_is_revoked(w->reg, cl.sub, cl.sid, cl.iat, (long long)time(NULL))) {
+        w->m.auth_failures++;
+        log_info("connection refused: session ended (%d)", WSD_CLOSE_AUTH);
+        return wsd_close(wsi, c, WSD_CLOSE_AUTH, "session ended");
+    }
+    c->sid = cl.sid;
+    /* The token is only good until exp: close then (TIMER), not only refuse
+     * it at the next connect. */
+    lws_set_timer_usecs(wsi, (lws_usec_t)(cl.exp - (long long)time(NULL)) * LWS_US_PER_SEC);
     n = registry_add(w->reg, cl.sub, &c->reg, (size_t)w->cfg->ws_max_conns_per_user);
     if (n < 0) {
         log_warn("user %lld refused: already %ld connections (%d)", cl.sub,
@@ -305,8 +431,9 @@ static int wsd_on_writeable(struct wsd *w, struct lws *wsi, struct wsd_conn *c)
     struct outq_frame *f;
     int n;
 
-    if (c->closing)
-        return wsd_close(wsi, c, c->close_code, wsd_close_text(c->close_code));
+    if (c->closing || (c->drain_close && !c->q.count))
+        return wsd_close(wsi, c, c->close_code,
+                         c->close_reason ? c->close_reason : wsd_close_text(c->close_code));
     f = outq_pop(&c->q);
     if (!f)
         return 0;
@@ -319,7 +446,7 @@ static int wsd_on_writeable(struct wsd *w, struct lws *wsi, struct wsd_conn *c)
     }
     w->m.frames_out++;
     outq_frame_unref(&f);
-    if (c->q.count)
+    if (c->q.count || c->drain_close)
         lws_callback_on_writable(wsi);
     return 0;
 }
@@ -336,6 +463,10 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
     free(c->rx);
     c->rx = NULL;
     c->rxlen = 0;
+    if (c->addr_counted) {
+        registry_addr_remove(w->reg, c->addr);
+        c->addr_counted = 0;
+    }
     if (!uid)
         return;
     left = registry_remove(w->reg, &c->reg);
@@ -352,7 +483,8 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
 /* Writes a small JSON error response before the upgrade and returns 1 so lws
  * closes the connection.  STACK.md 4: this is the way to get an HTTP status
  * to the client (returning nonzero elsewhere only hangs up). */
-static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body)
+static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body,
+                           const char *retry_after)
 {
     unsigned char hdr[LWS_PRE + 256], *start = hdr + LWS_PRE, *p = start;
     unsigned char *end = hdr + sizeof hdr - 1;
@@ -363,6 +495,10 @@ static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body)
         return 1;
     memcpy(out + LWS_PRE, body, blen);
     if (lws_add_http_common_headers(wsi, status, "application/json", blen, &p, end) ||
+        (retry_after &&
+         lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                     (const unsigned char *)retry_after,
+                                     (int)strlen(retry_after), &p, end)) ||
         lws_finalize_write_http_header(wsi, start, &p, end))
         return 1;
     lws_write(wsi, out + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL);
@@ -371,14 +507,15 @@ static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body)
 
 static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi)
 {
-    char uri[64], origin[256];
+    char uri[64], origin[256], addr[REGISTRY_ADDR_MAX];
     const char *o = NULL;
     int n;
 
     if (lws_hdr_copy(wsi, uri, (int)sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
         strcmp(uri, WSD_PATH) != 0)
         return wsd_http_refuse(wsi, HTTP_STATUS_NOT_FOUND,
-                               "{\"error\":{\"code\":\"not_found\",\"message\":\"WebSocket is at /ws\"}}");
+                               "{\"error\":{\"code\":\"not_found\",\"message\":\"WebSocket is at /ws\"}}",
+                               NULL);
     n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
     if (n > 0) {
         /* An origin too long for the buffer cannot be on any sane list. */
@@ -394,12 +531,21 @@ static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi)
         log_warn("upgrade refused: %zu connections, the most this daemon's open-file limit allows",
                  registry_nconns(w->reg));
         return wsd_http_refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
-                               "{\"error\":{\"code\":\"server_full\",\"message\":\"too many connections; retry later\"}}");
+                               "{\"error\":{\"code\":\"server_full\",\"message\":\"too many connections; retry later\"}}",
+                               NULL);
     }
     if (!origin_allowed(w->origins, o)) {
         log_warn("upgrade refused: origin '%.64s' not allowed", o);
         return wsd_http_refuse(wsi, HTTP_STATUS_FORBIDDEN,
-                               "{\"error\":{\"code\":\"forbidden\",\"message\":\"origin not allowed\"}}");
+                               "{\"error\":{\"code\":\"forbidden\",\"message\":\"origin not allowed\"}}",
+                               NULL);
+    }
+    wsd_client_addr(wsi, addr, sizeof addr);
+    if (registry_addr_conns(w->reg, addr) >= (size_t)w->cfg->ws_max_conns_per_addr) {
+        log_warn("upgrade from %s refused: over ws_max_conns_per_addr", addr);
+        return wsd_http_refuse(wsi, 429,
+                               "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"too many connections from this address\"}}",
+                               "10");
     }
     return 0;
 }
@@ -478,6 +624,14 @@ static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
             c->close_code = (uint16_t)(b[0] << 8 | b[1]);
         } else {
             c->close_code = 1005;   /* close frame without a status */
+        }
+        return 0;
+    case LWS_CALLBACK_TIMER:
+        /* The token's exp has passed. */
+        if (c && c->reg.user) {
+            log_info("user %lld: token expired, closing %d", registry_conn_user(&c->reg),
+                     WSD_CLOSE_AUTH);
+            wsd_end_after_drain(c, "token expired");
         }
         return 0;
     case LWS_CALLBACK_CLOSED:

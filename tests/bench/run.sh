@@ -63,6 +63,10 @@ export PARLEY_SEED=0
 # benchmark posts into 429s: raise it far above any rate reached here.  The
 # bucket is still checked on every post, so its cost is measured.
 export PARLEY_SEND_RATE=${PARLEY_SEND_RATE:-1000000} PARLEY_SEND_BURST=${PARLEY_SEND_BURST:-1000000}
+# The load generator is thousands of users behind one address: lift the
+# per-address and per-user abuse limits (docs/config.md) for it.
+export PARLEY_REGISTER_BURST=${PARLEY_REGISTER_BURST:-1000000} PARLEY_CHATS_BURST=${PARLEY_CHATS_BURST:-1000000}
+export PARLEY_WS_MAX_CONNS_PER_ADDR=${PARLEY_WS_MAX_CONNS_PER_ADDR:-1000000}
 export BENCH_URL=http://127.0.0.1:$PARLEY_HTTP_PORT BENCH_WS_URL=ws://127.0.0.1:$PARLEY_WS_PORT/ws
 
 cleanup() {

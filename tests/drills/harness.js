@@ -31,6 +31,8 @@ const { newUser, sleep } = require('../lib/client');
 // sending limit (docs/config.md) unless the caller chose values.
 process.env.PARLEY_SEND_RATE = process.env.PARLEY_SEND_RATE || '1000000';
 process.env.PARLEY_SEND_BURST = process.env.PARLEY_SEND_BURST || '1000000';
+// Drills open many sockets from 127.0.0.1: lift the per-address cap.
+process.env.PARLEY_WS_MAX_CONNS_PER_ADDR = process.env.PARLEY_WS_MAX_CONNS_PER_ADDR || '1000000';
 
 const HTTP_TIMEOUT_MS = 10000;
 

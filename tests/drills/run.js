@@ -14,6 +14,8 @@ const path = require('node:path');
 // workers, which inherit lighttpd's environment) starts.
 process.env.PARLEY_SEND_RATE = process.env.PARLEY_SEND_RATE || '1000000';
 process.env.PARLEY_SEND_BURST = process.env.PARLEY_SEND_BURST || '1000000';
+// Drills open many sockets from 127.0.0.1: lift the per-address cap.
+process.env.PARLEY_WS_MAX_CONNS_PER_ADDR = process.env.PARLEY_WS_MAX_CONNS_PER_ADDR || '1000000';
 process.env.PARLEY_BUILD = process.env.PARLEY_BUILD || 'build';
 
 const { runSuite } = require('../lib/suite');

@@ -46,6 +46,7 @@ static void fuzz_round_trip(const uint8_t *data, size_t size)
     memset(&c, 0, sizeof c);
     c.sub = (long long)(fuzz_u64(&p, &left) % (unsigned long long)LLONG_MAX) + 1;
     c.iat = (long long)fuzz_u64(&p, &left);
+    c.sid = (long long)(fuzz_u64(&p, &left) % (unsigned long long)LLONG_MAX);
     c.exp = FUZZ_NOW + 1 +
             (long long)(fuzz_u64(&p, &left) % (unsigned long long)(LLONG_MAX - FUZZ_NOW));
     ulen = 3 + (left ? *p % 30 : 0);
@@ -59,7 +60,7 @@ static void fuzz_round_trip(const uint8_t *data, size_t size)
     tok = jwt_sign(&c, key, klen);
     FUZZ_CHECK(strlen(tok) < JWT_MAX_LEN);
     FUZZ_CHECK(jwt_verify(tok, strlen(tok), key, klen, FUZZ_NOW, &got) == JWT_OK);
-    FUZZ_CHECK(got.sub == c.sub && got.iat == c.iat && got.exp == c.exp &&
+    FUZZ_CHECK(got.sub == c.sub && got.sid == c.sid && got.iat == c.iat && got.exp == c.exp &&
                strcmp(got.username, c.username) == 0);
     FUZZ_CHECK(jwt_verify(tok, strlen(tok), key, klen, c.exp, &got) == JWT_EXPIRED);
     FUZZ_CHECK(jwt_verify(tok, strlen(tok), fuzz_key, sizeof fuzz_key - 1, FUZZ_NOW,

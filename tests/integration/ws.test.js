@@ -24,7 +24,9 @@ let uid = 100;
 const nextUser = () => ++uid;
 
 test.before(async () => {
-  d = await startDaemon({ ws_ping_secs: 1, ws_max_conns_per_user: 3, ws_queue_max: QUEUE_MAX });
+  d = await startDaemon({ ws_ping_secs: 1, ws_max_conns_per_user: 3, ws_queue_max: QUEUE_MAX,
+    // Every test client is 127.0.0.1; the idle test alone opens 1,000.
+    ws_max_conns_per_addr: 5000 });
 });
 
 test.after(async () => {

@@ -3,10 +3,40 @@
 // HTTP calls through lighttpd, fresh users, and WebSocket connections that
 // record every frame they receive.
 const crypto = require('node:crypto');
+const http = require('node:http');
 const WebSocket = require('ws');
 
-// api(stack, method, path, {token, body, raw, headers}) -> {status, headers, text, json}
-// `body` is sent as JSON; `raw` (string/Buffer) is sent as is.
+// A random loopback address other than 127.0.0.1.  Linux answers all of
+// 127.0.0.0/8 on lo, so a test can look like another client to the
+// per-address limits without any trusted header.
+function randomLoopback() {
+  const b = crypto.randomBytes(3);
+  return `127.${10 + (b[0] % 240)}.${b[1]}.${1 + (b[2] % 254)}`;
+}
+
+// The same as fetch, but from the local address `from` (node:http, since
+// fetch cannot bind one).
+function requestFrom(url, { method, headers, body, from }) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, localAddress: from }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({
+        status: res.statusCode,
+        headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])),
+        text: async () => Buffer.concat(chunks).toString('utf8'),
+      }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+// api(stack, method, path, {token, body, raw, headers, from}) -> {status, headers, text, json}
+// `body` is sent as JSON; `raw` (string/Buffer) is sent as is; `from` is
+// the local address to connect from (see randomLoopback).
 async function api(stack, method, path, opts = {}) {
   const headers = { ...(opts.headers || {}) };
   let body;
@@ -17,7 +47,9 @@ async function api(stack, method, path, opts = {}) {
     body = JSON.stringify(opts.body);
     if (!headers['content-type']) headers['content-type'] = 'application/json';
   }
-  const res = await fetch(stack.url + path, { method, headers, body });
+  const res = opts.from
+    ? await requestFrom(stack.url + path, { method, headers, body, from: opts.from })
+    : await fetch(stack.url + path, { method, headers, body });
   const text = await res.text();
   let json;
   try { json = text ? JSON.parse(text) : undefined; } catch (e) { json = undefined; }
@@ -28,11 +60,13 @@ function randomName(prefix = 'u') {
   return `${prefix}_${crypto.randomBytes(5).toString('hex')}`;
 }
 
-// Registers a fresh user; returns {id, username, password, token}.
+// Registers a fresh user; returns {id, username, password, token}.  Each
+// sign-up comes from its own loopback address: sign-ups are limited per
+// address, and a test suite is many people.
 async function newUser(stack, prefix = 'u') {
   const username = randomName(prefix);
   const password = 'pw-' + crypto.randomBytes(6).toString('hex');
-  const r = await api(stack, 'POST', '/api/auth/register', { body: { username, password } });
+  const r = await api(stack, 'POST', '/api/auth/register', { body: { username, password }, from: randomLoopback() });
   if (r.status !== 201) throw new Error(`register ${username}: ${r.status} ${r.text}`);
   return { id: r.json.user.id, username, password, token: r.json.access_token };
 }
@@ -92,4 +126,4 @@ function wsConnect(stack, token, opts = {}) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { api, newUser, login, wsConnect, randomName, sleep };
+module.exports = { api, newUser, login, wsConnect, randomName, sleep, randomLoopback };

@@ -22,6 +22,73 @@ static char *forge(const char *hdr, const char *payload, const char *sig)
     return out;
 }
 
+/* Like forge, but with a correct HS256 MAC under `key`, so only the
+ * claims decide the outcome. */
+static char *forge_signed(const char *payload)
+{
+    static const char hdr[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    char sig[64], *t, *dot2;
+
+    t = forge(hdr, payload, "");
+    dot2 = strrchr(t, '.');
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)t, (size_t)(dot2 - t));
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_bin2base64(sig, sizeof sig, mac, sizeof mac, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    strcat(t, sig);
+    return t;
+}
+
+static void test_sub_and_sid(void)
+{
+    struct jwt_claims c = { .sub = 7, .sid = 99, .username = "user1", .iat = 1000, .exp = 2000 };
+    struct jwt_claims got;
+    char *tok = jwt_sign(&c, key, strlen(key));
+    char payload[512];
+    const char *dot1 = strchr(tok, '.'), *dot2 = strrchr(tok, '.');
+    unsigned char bin[512];
+    size_t bl = 0;
+    const char *t;
+
+    sodium_base642bin(bin, sizeof bin - 1, dot1 + 1, (size_t)(dot2 - dot1 - 1), NULL, &bl, NULL,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    bin[bl] = '\0';
+    snprintf(payload, sizeof payload, "%s", (const char *)bin);
+    test_cond("sub is signed as a JSON string", strstr(payload, "\"sub\":\"7\"") != NULL);
+    test_cond("sid is in the token", strstr(payload, "\"sid\":99") != NULL);
+    test_cond("sid round-trips", jwt_verify(tok, strlen(tok), key, strlen(key), 1500, &got) == JWT_OK &&
+                                     got.sub == 7 && got.sid == 99);
+    free(tok);
+
+    t = forge_signed("{\"sub\":5,\"username\":\"user1\",\"exp\":2000}");
+    test_cond("numeric sub of an older token still accepted",
+              jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_OK && got.sub == 5 &&
+                  got.sid == 0);
+    t = forge_signed("{\"sub\":\"12\",\"username\":\"user1\",\"exp\":2000}");
+    test_cond("string sub accepted", jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_OK &&
+                                         got.sub == 12);
+    t = forge_signed("{\"sub\":\"012\",\"username\":\"user1\",\"exp\":2000}");
+    test_cond("sub with a leading zero refused",
+              jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
+    t = forge_signed("{\"sub\":\"1x\",\"username\":\"user1\",\"exp\":2000}");
+    test_cond("non-numeric sub refused",
+              jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
+    t = forge_signed("{\"sub\":\"\",\"username\":\"user1\",\"exp\":2000}");
+    test_cond("empty sub refused", jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
+    t = forge_signed("{\"sub\":\"99999999999999999999\",\"username\":\"user1\",\"exp\":2000}");
+    test_cond("overlong sub refused",
+              jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
+    t = forge_signed("{\"sub\":\"9999999999999999999\",\"username\":\"user1\",\"exp\":2000}");
+    test_cond("sub past 2^63 refused",
+              jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
+    t = forge_signed("{\"sub\":\"3\",\"sid\":\"4\",\"username\":\"user1\",\"exp\":2000}");
+    test_cond("string sid refused", jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
+    t = forge_signed("{\"sub\":\"3\",\"sid\":0,\"username\":\"user1\",\"exp\":2000}");
+    test_cond("zero sid refused", jwt_verify(t, strlen(t), key, strlen(key), 1500, &got) == JWT_BAD_CLAIMS);
+}
+
 int main(void)
 {
     struct jwt_claims c = { .sub = 42, .username = "user1", .iat = 1000, .exp = 2000 };
@@ -78,5 +145,6 @@ int main(void)
                   jwt_verify(ref, strlen(ref), "your-256-bit-secreT", 19, 1, &got) == JWT_BAD_SIGNATURE);
     }
     free(tok);
+    test_sub_and_sid();
     return test_report();
 }

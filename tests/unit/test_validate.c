@@ -78,5 +78,24 @@ int main(void)
         test_cond("deep nesting refused", !jsonx_parse(deep, sizeof deep, err, sizeof err));
     }
     test_cond("empty input refused", !jsonx_parse("", 0, err, sizeof err));
+    {
+        /* Titles and messages: no controls, no bidi overrides. */
+#define VT(str, max) validate_text(str, sizeof str - 1, max, &start, &tlen, &why)
+        test_cond("title with RLO refused", VT("evil\xe2\x80\xaetxt.exe", 100) < 0);
+        test_cond("title with LRE refused", VT("a\xe2\x80\xaa" "b", 100) < 0);
+        test_cond("title with PDI (U+2069) refused", VT("a\xe2\x81\xa9" "b", 100) < 0);
+        test_cond("title with ESC refused", VT("a\x1b[31mred", 100) < 0);
+        test_cond("title with a C1 control refused", VT("a\xc2\x85" "b", 100) < 0);
+        test_cond("title with DEL refused", VT("a\x7f", 100) < 0);
+        test_cond("title with a line break refused", VT("two\nlines", 100) < 0);
+        test_cond("title with a tab refused", VT("a\tb", 100) < 0);
+        test_cond("title with RLM mark (U+200F) allowed", VT("a\xe2\x80\x8f" "b", 100) == 0);
+        test_cond("Arabic title allowed", VT("\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", 100) == 0);
+        test_cond("message with line breaks and a tab allowed", VT("a\nb\r\n\tc", 4000) == 0);
+        test_cond("message with RLO refused", VT("x\xe2\x80\xaey", 4000) < 0);
+        test_cond("message with BEL refused", VT("x\x07y", 4000) < 0);
+        test_cond("emoji allowed", VT("\xf0\x9f\x98\x80", 100) == 0);
+#undef VT
+    }
     return test_report();
 }

@@ -80,6 +80,20 @@ int main(void)
     test_cond("large ids hash fine", registry_add(r, 0x7fffffffffffffffLL, &b, 1) == 1 &&
                                          registry_find(r, 0x7fffffffffffffffLL) == &b);
 
+    /* Per-address counts: capped, independent per address, freed at 0. */
+    test_cond("first socket of 10.0.0.1", registry_addr_add(r, "10.0.0.1", 2) == 1);
+    test_cond("second socket of 10.0.0.1", registry_addr_add(r, "10.0.0.1", 2) == 2);
+    test_cond("third refused at cap 2", registry_addr_add(r, "10.0.0.1", 2) == -1);
+    test_cond("refusal counts nothing", registry_addr_conns(r, "10.0.0.1") == 2);
+    test_cond("another address unaffected", registry_addr_add(r, "10.0.0.2", 2) == 1);
+    registry_addr_remove(r, "10.0.0.1");
+    test_cond("a close frees a place", registry_addr_add(r, "10.0.0.1", 2) == 2);
+    registry_addr_remove(r, "10.0.0.1");
+    registry_addr_remove(r, "10.0.0.1");
+    registry_addr_remove(r, "10.0.0.1");   /* one too many: a no-op */
+    test_cond("count back to 0", registry_addr_conns(r, "10.0.0.1") == 0);
+    registry_addr_remove(r, "10.0.0.2");
+    test_cond("cap 0 refuses", registry_addr_add(r, "::1", 0) == -1);
     registry_destroy(&r);
     test_cond("destroy sets NULL and unlinks", r == NULL && registry_conn_user(&a) == 0);
     registry_destroy(&r);

@@ -76,4 +76,13 @@ export const api = {
   read: (chatId, messageId) => request('POST', `/api/chats/${chatId}/read`, messageId ? { message_id: messageId } : {}),
   typing: (chatId) => request('POST', `/api/chats/${chatId}/typing`),
   sync: (since) => request('GET', `/api/sync${q({ since })}`),
+  logout: () => request('POST', '/api/auth/logout'),
+  logoutAll: () => request('POST', '/api/auth/logout-all'),
+  changePassword: (current, next) => request('POST', '/api/auth/password', { current_password: current, new_password: next }),
+  sessions: () => request('GET', '/api/sessions'),
+  endSession: (id) => request('DELETE', `/api/sessions/${id}`),
+  adminUsers: (after) => request('GET', `/api/admin/users${q({ after, limit: 100 })}`),
+  adminDeactivate: (id) => request('POST', `/api/admin/users/${id}/deactivate`),
+  adminReactivate: (id) => request('POST', `/api/admin/users/${id}/reactivate`),
+  adminPassword: (id, pw) => request('POST', `/api/admin/users/${id}/password`, { new_password: pw }),
 };

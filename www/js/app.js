@@ -17,6 +17,8 @@ import { paintAvatar } from './avatar.js';
 import { initUpload, setFileCookie } from './views/upload.js';
 import { initNotify } from './views/notify.js';
 import { initPresence, presenceConnection, presenceStop } from './views/presence.js';
+import { initSessions, closeSessions } from './views/sessions.js';
+import { initAdmin, showAdminEntry } from './views/admin.js';
 
 let session = false;
 
@@ -27,7 +29,8 @@ const conn = createConnection({
     syncNow('connect');
   },
   onStatus: (s) => { presenceConnection(s); renderStatus(s); },
-  onAuthFailed: () => endSession(t('session.expired')),
+  // 4001 "token expired" vs. a session ended on the server.
+  onAuthFailed: (reason) => endSession(/expired/.test(reason) ? t('session.expired') : t('session.signedout')),
 });
 
 // The status in the sidebar, and while not online a banner above
@@ -66,7 +69,7 @@ store.setChatFetcher(async (chatId) => {
 });
 setOpenReloader(() => loadLatest());
 store.setChatRemovedHook(() => { hideChat(); navigate('/chats', { replace: true }); });
-onUnauthorized(() => endSession(t('session.expired')));
+onUnauthorized((e) => endSession(e.code === 'session_ended' ? t('session.signedout') : t('session.expired')));
 
 function show(view) {
   $('boot').hidden = true;
@@ -87,6 +90,7 @@ function startSession(user) {
   // Refresh the user object (and check the token) in the background.
   api.me().then((me) => {
     if (me && me.id) { saveUser(me); store.state.me = me; setText($('me-name'), me.username); paintAvatar($('me-avatar'), me.id, me.username); store.emit('chats'); }
+    showAdminEntry(me);
   }).catch(() => {});
 }
 
@@ -102,6 +106,8 @@ function endSession(notice = '') {
   resetCursor();
   store.resetAll();
   hideChat();
+  closeSessions();
+  showAdminEntry(null);
   document.title = t('app.title');
   navigate('/login', { replace: true });
   showLogin(notice);
@@ -150,7 +156,14 @@ function boot() {
   initUpload();
   initNotify((id) => navigate(`/chats/${id}`));
   initPresence();
-  $('logout-btn').addEventListener('click', () => endSession(''));
+  initSessions({ pause: () => conn.stop(), resume: () => { if (session) conn.start(); } });
+  initAdmin();
+  // End the session on the server too; sign out here whatever it answers.
+  // (The socket is stopped first: its 4001 would otherwise race the answer.)
+  $('logout-btn').addEventListener('click', () => {
+    conn.stop();
+    api.logout().catch(() => {}).finally(() => endSession(''));
+  });
   // Another tab logged out (or in as someone else).
   window.addEventListener('storage', (e) => {
     if (e.key !== 'access_token') return;

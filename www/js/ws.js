@@ -86,12 +86,12 @@ export function createConnection({ onEvent, onConnected, onStatus, onAuthFailed 
     };
     sock.onclose = (e) => {
       log('ws closed', e.code, e.reason || '');
-      drop(sock, e.code);
+      drop(sock, e.code, e.reason);
     };
     sock.onerror = () => { log('ws error'); };
   }
 
-  function drop(sock, code) {
+  function drop(sock, code, reason) {
     if (ws !== sock) return;
     ws = null;
     clearTimers();
@@ -99,7 +99,7 @@ export function createConnection({ onEvent, onConnected, onStatus, onAuthFailed 
     if (code === 4001) {
       stop();
       setStatus('offline');
-      onAuthFailed();
+      onAuthFailed(reason || '');
       return;
     }
     scheduleRetry();

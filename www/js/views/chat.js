@@ -19,13 +19,16 @@ const { state } = store;
 const PAGE = 50;
 const CONTEXT = 20;              // read messages shown above the first unread
 const GROUP_GAP = 5 * 60 * 1000; // one sender's messages closer than this form a group
-const TYPING_EVERY = 3000;
+// The server takes one typing notice per chat every 3 s (429 sooner); a
+// little margin absorbs network jitter.
+const TYPING_EVERY = 3300;
 const NEAR = 80;                 // px from an edge that counts as "at" it
 
 let goBack = () => {};
 let stickBottom = true;
 let lastTypingSent = 0;
 const touch = () => window.matchMedia('(pointer: coarse)').matches;
+let typingTimer = null;
 
 const actions = {
   retry: (cid) => deliver(cid),
@@ -310,7 +313,6 @@ async function send() {
     reply_to_id: takeReplyTarget(open.chatId) });
   input.value = '';
   autosize();
-  lastTypingSent = 0;
   if (open.hasNewer) await loadLatest(open.chatId, true);
   stickBottom = true;
   store.emit('messages');
@@ -351,7 +353,11 @@ function sendTyping() {
   const open = state.open;
   if (!open || !$('message-input').value.trim()) return;
   const now = Date.now();
-  if (now - lastTypingSent < TYPING_EVERY) return;
+  // Too soon after the last notice: send one when allowed, if still typing.
+  if (now - lastTypingSent < TYPING_EVERY) {
+    if (!typingTimer) typingTimer = setTimeout(() => { typingTimer = null; sendTyping(); }, lastTypingSent + TYPING_EVERY - now);
+    return;
+  }
   lastTypingSent = now;
   api.typing(open.chatId).catch(() => {});
 }

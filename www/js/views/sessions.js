@@ -1,0 +1,110 @@
+// sessions.js -- "Sessions" dialog: the signed-in devices (created, last
+// used, browser), ending one or all others, and changing the password.
+// Built entirely here (index.html only holds the sidebar it joins), text
+// only through textContent.
+import { api } from '../api.js';
+import { $, h } from '../dom.js';
+import { saveSession, getUser } from '../auth.js';
+
+const TEXT = {
+  open: 'Sessions',
+  title: 'Your sessions',
+  current: 'This device',
+  end: 'End',
+  endOthers: 'Sign out everywhere else',
+  created: 'Signed in',
+  lastUsed: 'last active',
+  unknownAgent: 'Unknown browser',
+  close: 'Close',
+  pwTitle: 'Change password',
+  pwCurrent: 'Current password',
+  pwNew: 'New password (at least 8 characters)',
+  pwSubmit: 'Change password',
+  pwDone: 'Password changed. Every other session was signed out.',
+  loadFailed: 'Could not load your sessions.',
+};
+
+let dlg;
+let hooks;
+let list;
+let message;
+
+const when = (iso) => new Date(iso).toLocaleString();
+
+function show(text, isError) {
+  message.textContent = text;
+  message.hidden = !text;
+  message.className = isError ? 'form-error' : 'form-note';
+}
+
+async function load() {
+  let data;
+  try { data = await api.sessions(); } catch (e) { show(e.message || TEXT.loadFailed, true); return; }
+  list.replaceChildren(...data.sessions.map((s) => h('li', { class: 'session-row', testid: 'session-row', dataset: { sessionId: s.id, current: s.current ? 'true' : 'false' } },
+    h('div', { class: 'session-text' },
+      h('strong', { text: s.user_agent || TEXT.unknownAgent }),
+      h('span', { class: 'session-when', text: `${TEXT.created} ${when(s.created_at)}, ${TEXT.lastUsed} ${when(s.last_used_at)}` })),
+    s.current ? h('span', { class: 'session-current', testid: 'session-current', text: TEXT.current })
+      : h('button', { type: 'button', class: 'btn small ghost', testid: 'session-end', onclick: () => end(s.id) , text: TEXT.end }))));
+}
+
+async function end(id) {
+  try { await api.endSession(id); } catch (e) { show(e.message, true); }
+  load();
+}
+
+async function endOthers() {
+  try { await api.logoutAll(); } catch (e) { show(e.message, true); }
+  load();
+}
+
+async function changePassword(ev) {
+  ev.preventDefault();
+  const cur = $('password-current');
+  const next = $('password-new');
+  // The change ends this socket's session too: stop it first, and reconnect
+  // with the new token (or the old one, if the change was refused).
+  hooks.pause();
+  try {
+    const r = await api.changePassword(cur.value, next.value);
+    saveSession(r.access_token, getUser() || r.user);
+    cur.value = '';
+    next.value = '';
+    show(TEXT.pwDone, false);
+    load();
+  } catch (e) { show(e.message, true); }
+  hooks.resume();
+}
+
+// `h.pause()` / `h.resume()` stop and restart the page's WebSocket around a
+// password change.
+export function initSessions(h_) {
+  hooks = h_;
+  const pwForm = h('form', { class: 'password-form', testid: 'password-form', onsubmit: changePassword },
+    h('h3', { text: TEXT.pwTitle }),
+    h('label', { for: 'password-current', text: TEXT.pwCurrent }),
+    h('input', { id: 'password-current', testid: 'password-current', type: 'password', autocomplete: 'current-password', required: true }),
+    h('label', { for: 'password-new', text: TEXT.pwNew }),
+    h('input', { id: 'password-new', testid: 'password-new', type: 'password', autocomplete: 'new-password', minlength: '8', required: true }),
+    h('button', { type: 'submit', class: 'btn primary', testid: 'password-submit', text: TEXT.pwSubmit }));
+  list = h('ul', { class: 'session-list', testid: 'session-list' });
+  message = h('p', { testid: 'sessions-message', role: 'status', hidden: true });
+  dlg = h('dialog', { class: 'dialog', testid: 'sessions-dialog', 'aria-label': TEXT.title },
+    h('div', { class: 'dialog-body' },
+      h('h2', { text: TEXT.title }),
+      list,
+      h('button', { type: 'button', class: 'btn small', testid: 'sessions-end-others', onclick: endOthers, text: TEXT.endOthers }),
+      message,
+      pwForm,
+      h('div', { class: 'dialog-actions' },
+        h('button', { type: 'button', class: 'btn ghost', testid: 'sessions-close', onclick: () => dlg.close(), text: TEXT.close }))));
+  $('app-view').append(dlg);
+  const btn = h('button', { type: 'button', class: 'btn small ghost', testid: 'sessions-open', 'aria-haspopup': 'dialog', text: TEXT.open,
+    onclick: () => { show('', false); dlg.showModal(); load(); } });
+  $('logout-btn').before(btn);
+}
+
+// Closes the dialog (the session ended under it).
+export function closeSessions() {
+  if (dlg && dlg.open) dlg.close();
+}
