@@ -1,4 +1,4 @@
-/* chats.c -- the Chat shape and the chat routes (spec §2).
+/* chats.c -- the Chat shape and the chat routes (docs/api.md).
  *
  * A Chat is built from two queries: the caller's chat rows (with unread
  * count and last message) and the members of those chats, matched up by

@@ -1,4 +1,4 @@
-/* events.c -- build and PUSH the envelopes of spec §3/§4 (see events.h). */
+/* events.c -- build and PUSH the envelopes of docs/api.md and docs/ws-daemon.md (see events.h). */
 #include "events.h"
 
 #include "chats.h"

@@ -1,4 +1,4 @@
-/* messages.c -- the message routes of spec §2.
+/* messages.c -- the message routes of docs/api.md.
  *
  * Writes go through one plpgsql function each (sql/001_schema.sql), which
  * checks membership and authorship inside the transaction; the handler maps

@@ -1,4 +1,4 @@
-/* render.h -- API JSON shapes (spec §2) built from database rows.
+/* render.h -- API JSON shapes (docs/api.md) built from database rows.
  *
  * Queries select the Message columns in MESSAGE_COLS order (the message_v
  * view), so one builder serves history, sends, edits, chat previews, sync

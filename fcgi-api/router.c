@@ -1,4 +1,4 @@
-/* router.c -- the route table of spec §2 and bearer-token checks.
+/* router.c -- the route table of docs/api.md and bearer-token checks.
  *
  * Patterns are literal paths where "#" stands for one numeric id segment
  * (validated here, so handlers get ids in req->ids) and "*" for one

@@ -1,4 +1,4 @@
-/* sync.c -- catch-up after a reconnect (spec §2 "sync", §3).
+/* sync.c -- catch-up after a reconnect (docs/api.md "Sync").
  *
  * The answer covers changes in the caller's chats with since < seq <= L,
  * where L = parley_settled_seq(): every change numbered up to L has

@@ -1,4 +1,4 @@
--- seed.sql -- the demo accounts and their direct chat (spec §1).  Idempotent:
+-- seed.sql -- the demo accounts and their direct chat (README.md).  Idempotent:
 -- run by `make run` and the tests after migrations; never by installs.
 -- Hashes are argon2id (libsodium, INTERACTIVE), salted:
 --   admin / admin123, user1 / password123, user2 / password123.

@@ -2,7 +2,7 @@
  *
  * main() owns it and passes it to lws as the context user pointer; every
  * callback finds it again with lws_context_user(lws_get_context(wsi)).
- * Nothing else in the daemon holds shared mutable state (STYLE.md 10). */
+ * Nothing else in the daemon holds shared mutable state (one context struct per binary). */
 #ifndef WSD_H
 #define WSD_H
 

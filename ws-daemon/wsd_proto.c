@@ -481,7 +481,7 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
 }
 
 /* Writes a small JSON error response before the upgrade and returns 1 so lws
- * closes the connection.  STACK.md 4: this is the way to get an HTTP status
+ * closes the connection.  In lws 4.1 this is the way to get an HTTP status
  * to the client (returning nonzero elsewhere only hangs up). */
 static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body,
                            const char *retry_after)

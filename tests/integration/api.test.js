@@ -1,5 +1,5 @@
 'use strict';
-// api.test.js -- every route and error of spec §2, over real HTTP through
+// api.test.js -- every route and error in docs/api.md, over real HTTP through
 // lighttpd to the FastCGI workers and a real PostgreSQL.
 const test = require('node:test');
 const assert = require('node:assert/strict');
