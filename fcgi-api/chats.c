@@ -31,7 +31,8 @@
     "  FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "               \
     "  LEFT JOIN message_v lm ON lm.id = c.last_message_id "
 #define MEMBERS_SELECT                                                        \
-    "SELECT cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL "     \
+    "SELECT cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL, "    \
+    "       cm.last_read_message_id "                                          \
     "  FROM chat_members mine JOIN chat_members cm ON cm.chat_id = mine.chat_id " \
     "  JOIN users u ON u.id = cm.user_id "
 
@@ -88,6 +89,9 @@ static json_object *chats_render(const PGresult *r, int row, const PGresult *m,
         long long uid = render_int64(m, i, 1);
         json_object *u = render_user(uid, PQgetvalue(m, i, 2));
         jsonx_add(u, "deactivated", json_object_new_boolean(PQgetvalue(m, i, 3)[0] == 't'));
+        /* Every member's read marker, so "Seen" survives a reload (the
+         * same fact read_receipt events carry live). */
+        jsonx_add(u, "last_read_message_id", json_object_new_int64(render_int64(m, i, 4)));
         json_object_array_add(members, u);
         if (direct && uid != viewer && !title)
             title = PQgetvalue(m, i, 2);

@@ -109,6 +109,9 @@ test('"Seen" when B reads; "Seen by N" in a group; never on a deleted message', 
   const mine = msgByText(pageA, 'my better words');
   await h.until(async () => (await mine.locator('[data-testid="message-status"]').textContent()) === 'Seen', 10000, 'Seen');
   await h.shot(pageA, 'seen');
+  // From the stored read markers: still there after a reload.
+  await pageA.reload();
+  await h.until(async () => (await msgByText(pageA, 'my better words').locator('[data-testid="message-status"]').textContent()) === 'Seen', 10000, 'Seen after a reload');
   // Deleting it: the mark does not stay on the tombstone.
   await mine.locator('[data-testid="message-edit"]').waitFor({ state: 'attached' });
   await mine.hover();

@@ -78,10 +78,24 @@ export function resetAll() {
 
 export function setChats(list) {
   state.chats.clear();
-  for (const c of list) state.chats.set(c.id, c);
+  for (const c of list) { state.chats.set(c.id, c); seedReadMarks(c); }
   state.chatsLoaded = true;
   state.totalUnread = list.reduce((n, c) => n + (c.unread_count || 0), 0);
   emit('chats'); emit('unread');
+}
+
+// Other members' read markers as the server lists them with each chat
+// (members[].last_read_message_id): "Seen" is right after a reload too.
+// Markers only move forward, so a live read_receipt is never undone.
+function seedReadMarks(chat) {
+  if (!chat || !Array.isArray(chat.members)) return;
+  const meId = state.me ? state.me.id : 0;
+  let marks = state.readMarks.get(chat.id);
+  for (const u of chat.members) {
+    if (u.id === meId || typeof u.last_read_message_id !== 'number') continue;
+    if (!marks) { marks = new Map(); state.readMarks.set(chat.id, marks); }
+    if ((marks.get(u.id) || 0) < u.last_read_message_id) marks.set(u.id, u.last_read_message_id);
+  }
 }
 
 export function upsertChat(chat) {
@@ -90,6 +104,7 @@ export function upsertChat(chat) {
     chat = { ...chat, last_message: old.last_message, updated_at: maxTime(old.updated_at, chat.updated_at) };
   }
   state.chats.set(chat.id, { ...(old || {}), ...chat });
+  seedReadMarks(chat);
   emit('chats');
 }
 
