@@ -3,6 +3,7 @@
 // on an authenticated call to the session layer (token expired/invalid).
 import { getToken } from './auth.js';
 import { log } from './debug.js';
+import { t } from './i18n.js';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -31,7 +32,7 @@ export async function request(method, path, body, opts = {}) {
     });
   } catch (e) {
     log('network error', method, path, e.message);
-    throw new ApiError(0, 'network_error', 'Could not reach the server. Check your connection.');
+    throw new ApiError(0, 'network_error', t('api.network'));
   }
   const text = await res.text().catch(() => '');
   let data = null;
@@ -39,7 +40,7 @@ export async function request(method, path, body, opts = {}) {
   if (!res.ok) {
     const err = new ApiError(res.status,
       (data && data.error && data.error.code) || `http_${res.status}`,
-      (data && data.error && data.error.message) || `Request failed (HTTP ${res.status})`);
+      (data && data.error && data.error.message) || t('api.failed', { status: res.status }));
     log('api error', method, path, res.status, err.code);
     if (res.status === 401 && token) unauthorized(err);
     throw err;

@@ -4,20 +4,23 @@
 // whatever the page shows.
 import { api } from '../api.js';
 import { $, h } from '../dom.js';
+import { t } from '../i18n.js';
 
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown; the dialog's fixed labels carry data-i18n*, so a
+// language switch relabels them at once (and the rows when next built).
 const TEXT = {
-  open: 'Admin',
-  title: 'Users',
-  deactivate: 'Deactivate',
-  reactivate: 'Reactivate',
-  deactivated: 'deactivated',
-  admin: 'admin',
-  newPassword: 'New password',
-  reset: 'Reset password',
-  resetDone: (name) => `Password of ${name} reset; their sessions were signed out.`,
-  more: 'More',
-  close: 'Close',
+  get deactivate() { return t('admin.deactivate'); },
+  get reactivate() { return t('admin.reactivate'); },
+  get deactivated() { return t('admin.deactivated'); },
+  get admin() { return t('admin.admin'); },
+  get newPassword() { return t('admin.new.password'); },
+  newPasswordFor: (name) => t('admin.new.password.for', { name }),
+  get reset() { return t('admin.reset'); },
+  resetDone: (name) => t('admin.reset.done', { name }),
 };
+// A fixed label: its text now, and data-i18n so a switch updates it.
+const label = (key) => ({ text: t(key), dataset: { i18n: key } });
 
 let dlg;
 let btn;
@@ -32,7 +35,7 @@ function show(text, isError) {
 }
 
 function row(u) {
-  const pw = h('input', { type: 'password', class: 'admin-pw', testid: 'admin-new-password', placeholder: TEXT.newPassword, minlength: '8', autocomplete: 'new-password', 'aria-label': `${TEXT.newPassword}: ${u.username}` });
+  const pw = h('input', { type: 'password', class: 'admin-pw', testid: 'admin-new-password', placeholder: TEXT.newPassword, minlength: '8', autocomplete: 'new-password', 'aria-label': TEXT.newPasswordFor(u.username) });
   const li = h('li', { class: 'admin-row', testid: 'admin-user-row', dataset: { userId: u.id, username: u.username, deactivated: u.deactivated ? 'true' : 'false' } },
     h('div', { class: 'session-text' },
       h('strong', { text: u.username }),
@@ -63,14 +66,14 @@ let more;
 export function initAdmin() {
   list = h('ul', { class: 'session-list', testid: 'admin-user-list' });
   message = h('p', { testid: 'admin-message', role: 'status', hidden: true });
-  more = h('button', { type: 'button', class: 'btn small ghost', testid: 'admin-more', hidden: true, onclick: loadMore, text: TEXT.more });
-  dlg = h('dialog', { class: 'dialog', testid: 'admin-dialog', 'aria-label': TEXT.title },
+  more = h('button', { type: 'button', class: 'btn small ghost', testid: 'admin-more', hidden: true, onclick: loadMore, ...label('admin.more') });
+  dlg = h('dialog', { class: 'dialog', testid: 'admin-dialog', 'aria-label': t('admin.title'), dataset: { i18nLabel: 'admin.title' } },
     h('div', { class: 'dialog-body' },
-      h('h2', { text: TEXT.title }), message, list, more,
+      h('h2', label('admin.title')), message, list, more,
       h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', class: 'btn ghost', testid: 'admin-close', onclick: () => dlg.close(), text: TEXT.close }))));
+        h('button', { type: 'button', class: 'btn ghost', testid: 'admin-close', onclick: () => dlg.close(), ...label('admin.close') }))));
   $('app-view').append(dlg);
-  btn = h('button', { type: 'button', class: 'btn small ghost', testid: 'admin-open', 'aria-haspopup': 'dialog', hidden: true, text: TEXT.open,
+  btn = h('button', { type: 'button', class: 'btn small ghost', testid: 'admin-open', 'aria-haspopup': 'dialog', hidden: true, ...label('admin.open'),
     onclick: () => { show('', false); list.replaceChildren(); after = 0; dlg.showModal(); loadMore(); } });
   $('logout-btn').before(btn);
 }

@@ -3,19 +3,22 @@
 // height come with the message), opening full size on click; other files as
 // download links with name and size.  Text only through textContent.
 import { h } from '../dom.js';
+import { t } from '../i18n.js';
 
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next.
 const T = {
-  openImage: 'Open full size',
-  download: 'Download',
+  openImage: (name) => t('att.open', { name }),
+  download: (name) => t('att.download', { name }),
 };
 
 const PREVIEW_MAX_W = 320;
 const PREVIEW_MAX_H = 240;
 
 export function formatSize(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  if (n < 1024) return t('att.size.b', { n });
+  if (n < 1024 * 1024) return t('att.size.kb', { n: (n / 1024).toFixed(n < 10240 ? 1 : 0) });
+  return t('att.size.mb', { n: (n / 1024 / 1024).toFixed(1) });
 }
 
 // A stable signature, so a message row re-renders only when they change.
@@ -31,12 +34,12 @@ function imageNode(a) {
     height: String(Math.max(1, Math.round(a.height * scale))),
   });
   return h('a', { class: 'att att-image', href: a.url, target: '_blank', rel: 'noopener',
-    title: `${T.openImage}: ${a.name}`, testid: 'attachment', dataset: { uploadId: String(a.id) } }, img);
+    title: T.openImage(a.name), testid: 'attachment', dataset: { uploadId: String(a.id) } }, img);
 }
 
 function fileNode(a) {
   return h('a', { class: 'att att-file', href: a.url, download: a.name, testid: 'attachment',
-    title: `${T.download} ${a.name}`, dataset: { uploadId: String(a.id) } },
+    title: T.download(a.name), dataset: { uploadId: String(a.id) } },
   h('span', { class: 'att-icon', 'aria-hidden': 'true', text: '⤓' }),
   h('span', { class: 'att-name', text: a.name }),
   h('span', { class: 'att-size', text: formatSize(a.size) }));

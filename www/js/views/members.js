@@ -4,18 +4,20 @@
 import { h, setText } from '../dom.js';
 import { request } from '../api.js';
 import * as store from '../store.js';
+import { t } from '../i18n.js';
 
-// User-visible strings (mapped into the page's string table at merge).
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next.
 export const STRINGS = {
-  open: 'Members',
-  owner: 'owner',
-  remove: 'Remove',
-  leave: 'Leave group',
-  add: 'Add',
-  addPlaceholder: 'Add someone by username',
-  rename: 'Rename',
-  noUser: 'No such user.',
-  failed: 'That did not work: ',
+  get open() { return t('members.open'); },
+  get owner() { return t('members.owner'); },
+  get remove() { return t('members.remove'); },
+  get leave() { return t('members.leave'); },
+  get add() { return t('members.add'); },
+  get addPlaceholder() { return t('members.add.placeholder'); },
+  get rename() { return t('members.rename'); },
+  get noUser() { return t('members.nouser'); },
+  failed: (reason) => t('members.failed', { reason }),
 };
 
 let panel = null;
@@ -23,7 +25,7 @@ let button = null;
 let current = 0;
 
 function fail(err) {
-  setText(panel.querySelector('.members-error'), STRINGS.failed + (err && err.message ? err.message : ''));
+  setText(panel.querySelector('.members-error'), STRINGS.failed(err && err.message ? err.message : ''));
 }
 
 async function addByName(chatId, name) {
@@ -79,6 +81,7 @@ export function renderMembers(head, chat) {
     head.after(panel);
   }
   const isGroup = chat && chat.kind === 'group';
+  setText(button, STRINGS.open);
   button.hidden = !isGroup;
   if (!isGroup || (chat.id !== current)) { panel.hidden = true; button.setAttribute('aria-expanded', 'false'); }
   current = chat ? chat.id : 0;

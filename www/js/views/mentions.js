@@ -3,11 +3,13 @@
 // by new_message events with "mentioned":true, cleared when the chat's
 // unread count drops to 0, and set absolutely whenever the chat is loaded).
 import { h, setText } from '../dom.js';
+import { t } from '../i18n.js';
 
-// User-visible strings (mapped into the page's string table at merge).
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next.
 export const STRINGS = {
-  marker: '@',
-  label: (n) => (n === 1 ? 'you were mentioned' : `you were mentioned ${n} times`),
+  get marker() { return t('mention.marker'); },
+  label: (n) => (n === 1 ? t('mention.once') : t('mention.times', { n })),
 };
 
 export function renderMentionMarker(slot, chat) {

@@ -12,17 +12,21 @@ import { api } from '../api.js';
 import { $, h, setText } from '../dom.js';
 import { log } from '../debug.js';
 import * as store from '../store.js';
+import { t, onLangChange } from '../i18n.js';
 
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next.
 const T = {
-  enable: 'Enable notifications',
-  enabled: 'Notifications on',
-  denied: 'Notifications are blocked in your browser settings',
-  mute: 'Mute',
-  unmute: 'Unmute',
-  muteTitle: 'Mute this chat: no notifications, not counted in the tab title',
-  unmuteTitle: 'Unmute this chat',
-  muteFailed: (why) => `Could not change mute: ${why}`,
-  attachmentOnly: 'sent a file',
+  get enable() { return t('notify.enable'); },
+  get enabled() { return t('notify.enabled'); },
+  get denied() { return t('notify.denied'); },
+  get mute() { return t('notify.mute'); },
+  get unmute() { return t('notify.unmute'); },
+  get muteTitle() { return t('notify.mute.title'); },
+  get unmuteTitle() { return t('notify.unmute.title'); },
+  muteFailed: (why) => t('notify.mute.failed', { reason: why }),
+  get attachmentOnly() { return t('notify.file'); },
+  inGroup: (name, chat) => t('notify.group', { name, chat }),
 };
 
 let openChatRoute = () => {};
@@ -47,10 +51,10 @@ function notifyFor(ev) {
   if (document.visibilityState !== 'hidden') return;
   const chat = store.state.chats.get(ev.chat_id);
   if (chat && chat.muted) return;
-  const title = chat && chat.kind === 'group' ? `${m.sender_username} in ${chat.title}` : m.sender_username;
+  const title = chat && chat.kind === 'group' ? T.inGroup(m.sender_username, chat.title) : m.sender_username;
   const body = m.content || T.attachmentOnly;
   try {
-    const n = new Notification(title || 'Parley', { body: body.slice(0, 200), tag: `chat-${ev.chat_id}` });
+    const n = new Notification(title || t('app.title'), { body: body.slice(0, 200), tag: `chat-${ev.chat_id}` });
     n.onclick = () => {
       window.focus();
       openChatRoute(ev.chat_id);
@@ -104,6 +108,7 @@ export function initNotify(navigateToChat) {
   mute.addEventListener('click', toggleMute);
   $('chat-head-title').parentElement.after(mute);
   renderPermission();
+  onLangChange(renderPermission);
   store.on('chats', renderMute);
   store.on('messages', renderMute);
   store.onApplied((ev, source) => {

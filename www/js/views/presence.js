@@ -12,16 +12,18 @@ import { getToken } from '../auth.js';
 import { $, h, setText } from '../dom.js';
 import { log } from '../debug.js';
 import * as store from '../store.js';
+import { t } from '../i18n.js';
 
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next.
+const STATUS = ['online', 'away', 'offline'];
 const T = {
-  online: 'online',
-  away: 'away',
-  offline: 'offline',
-  lastSeen: (ago) => `last seen ${ago}`,
-  justNow: 'just now',
-  minutes: (n) => `${n} min ago`,
-  hours: (n) => `${n} h ago`,
-  days: (n) => `${n} d ago`,
+  status: (s) => (STATUS.includes(s) ? t(`presence.${s}`) : s),
+  lastSeen: (ago) => t('presence.last.seen', { ago }),
+  get justNow() { return t('presence.just.now'); },
+  minutes: (n) => t('presence.minutes', { n }),
+  hours: (n) => t('presence.hours', { n }),
+  days: (n) => t('presence.days', { n }),
 };
 const BEAT_EVERY = 15000;
 const IDLE_AFTER = 5 * 60 * 1000;
@@ -93,7 +95,7 @@ async function load() {
 }
 
 function dot(status) {
-  return h('span', { class: `presence-dot ${status}`, testid: 'presence-dot', dataset: { status }, title: T[status] || status, 'aria-label': T[status] || status });
+  return h('span', { class: `presence-dot ${status}`, testid: 'presence-dot', dataset: { status }, title: T.status(status), 'aria-label': T.status(status) });
 }
 
 function render() {
@@ -105,7 +107,7 @@ function render() {
     if (!av) continue;
     const old = av.querySelector('.presence-dot');
     if (!p) { if (old) old.remove(); continue; }
-    if (!old || old.dataset.status !== p.status) { if (old) old.remove(); av.append(dot(p.status)); }
+    if (!old || old.dataset.status !== p.status || old.title !== T.status(p.status)) { if (old) old.remove(); av.append(dot(p.status)); }
   }
   const open = store.state.open;
   const chat = open && store.state.chats.get(open.chatId);
@@ -118,7 +120,7 @@ function render() {
   }
   line.hidden = !p;
   if (p) {
-    const text = p.status === 'offline' && p.last_seen_at ? T.lastSeen(agoText(p.last_seen_at)) : T[p.status];
+    const text = p.status === 'offline' && p.last_seen_at ? T.lastSeen(agoText(p.last_seen_at)) : T.status(p.status);
     setText(line, text);
     line.dataset.status = p.status;
   }

@@ -5,12 +5,14 @@
 import { h, setText } from '../dom.js';
 import { request } from '../api.js';
 import * as store from '../store.js';
+import { t } from '../i18n.js';
 
-// User-visible strings (mapped into the page's string table at merge).
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next.
 export const STRINGS = {
-  add: 'Add a reaction',
-  who: (n) => (n === 1 ? '1 person reacted' : `${n} people reacted`),
-  failed: 'Could not change the reaction.',
+  get add() { return t('react.add'); },
+  who: (n) => t('react.who', { n }),
+  get failed() { return t('react.failed'); },
 };
 const PICKS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 

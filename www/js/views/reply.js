@@ -2,15 +2,20 @@
 // first words (or "deleted"); clicking it scrolls to the original, loading
 // older history until it is there.  Text only, through textContent.
 import { h, setText } from '../dom.js';
+import { t, onLangChange } from '../i18n.js';
 
-// User-visible strings (mapped into the page's string table at merge).
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next.
 export const STRINGS = {
-  deleted: 'Deleted message',
-  jump: 'Show the original message',
-  reply: 'Reply',
-  replyingTo: 'Replying to',
-  cancel: 'Cancel reply',
+  get deleted() { return t('reply.deleted'); },
+  get jump() { return t('reply.jump'); },
+  get reply() { return t('reply.reply'); },
+  replyingTo: (name, text) => t('reply.to', { name, text }),
+  get cancel() { return t('reply.cancel'); },
 };
+
+// A language switch re-labels the reply bar (messages re-render themselves).
+onLangChange(() => { if (bar) renderBar(); });
 
 // The message the next send answers: {chatId, id, sender, snippet} or null.
 let target = null;
@@ -27,7 +32,10 @@ function renderBar() {
     composer.before(bar);
   }
   bar.hidden = !target;
-  if (target) setText(bar.querySelector('.reply-target-text'), `${STRINGS.replyingTo} ${target.sender}: ${target.snippet}`);
+  const cancel = bar.querySelector('[data-testid="reply-cancel"]');
+  cancel.setAttribute('aria-label', STRINGS.cancel);
+  cancel.title = STRINGS.cancel;
+  if (target) setText(bar.querySelector('.reply-target-text'), STRINGS.replyingTo(target.sender, target.snippet));
 }
 
 // Called by the send path: the reply target for chatId (then cleared), or
@@ -81,6 +89,7 @@ export function renderReply(li, vm) {
     li.append(action);
   }
   li.__replyVm = vm;
+  setText(action, STRINGS.reply);
   action.hidden = !vm.id || vm.deleted || !!vm.system;
   let quote = li.querySelector('.reply-quote');
   const r = vm.reply_to;
@@ -92,6 +101,7 @@ export function renderReply(li, vm) {
     li.querySelector('.msg-body').before(quote);
   }
   quote.dataset.replyTo = String(r.id);
+  quote.title = STRINGS.jump;
   setText(quote.querySelector('.reply-sender'), r.sender_username);
   setText(quote.querySelector('.reply-snippet'), r.deleted ? STRINGS.deleted : r.snippet);
 }

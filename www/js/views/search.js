@@ -8,14 +8,17 @@ import { h, setText } from '../dom.js';
 import { request } from '../api.js';
 import * as store from '../store.js';
 import { scrollToMessage } from './reply.js';
+import { t } from '../i18n.js';
 
-// User-visible strings (mapped into the page's string table at merge).
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next
+// (the box's own labels carry data-i18n-* and follow a switch at once).
 export const STRINGS = {
-  placeholder: 'Search messages',
-  none: 'No messages found.',
-  more: 'More results',
-  failed: 'Search failed: ',
-  clear: 'Clear search',
+  get placeholder() { return t('search.placeholder'); },
+  get none() { return t('search.none'); },
+  get more() { return t('search.more'); },
+  failed: (reason) => t('search.failed', { reason }),
+  get clear() { return t('search.clear'); },
 };
 const DEBOUNCE_MS = 350;
 
@@ -81,7 +84,7 @@ async function run(append) {
     setText(status, list.children.length ? '' : STRINGS.none);
   } catch (err) {
     if (my !== seq) return;
-    setText(status, STRINGS.failed + err.message);
+    setText(status, STRINGS.failed(err.message));
     more.hidden = true;
   }
   list.hidden = false;
@@ -108,11 +111,13 @@ function clear() {
 export function initSearch(anchor, open) {
   openChat = open;
   input = h('input', { type: 'search', class: 'search-input', testid: 'search-input',
-    placeholder: STRINGS.placeholder, 'aria-label': STRINGS.placeholder, autocomplete: 'off', maxlength: 200 });
-  list = h('ul', { class: 'search-results', testid: 'search-results', hidden: true, 'aria-label': STRINGS.placeholder });
+    placeholder: STRINGS.placeholder, 'aria-label': STRINGS.placeholder, autocomplete: 'off', maxlength: 200,
+    dataset: { i18nPlaceholder: 'search.placeholder', i18nLabel: 'search.placeholder' } });
+  list = h('ul', { class: 'search-results', testid: 'search-results', hidden: true, 'aria-label': STRINGS.placeholder,
+    dataset: { i18nLabel: 'search.placeholder' } });
   status = h('p', { class: 'search-status', testid: 'search-status', role: 'status' });
   more = h('button', { type: 'button', class: 'mini', testid: 'search-more', hidden: true, text: STRINGS.more,
-    onclick: () => run(true) });
+    dataset: { i18n: 'search.more' }, onclick: () => run(true) });
   box = h('form', { class: 'search-box', role: 'search', onsubmit: (e) => {
     e.preventDefault(); clearTimeout(timer); query = input.value.trim(); if (query) run(false);
   } }, input, status, list, more);

@@ -5,31 +5,28 @@
 import { api } from '../api.js';
 import { $, h } from '../dom.js';
 import { saveSession, getUser } from '../auth.js';
+import { t, getLang } from '../i18n.js';
 
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown; the dialog's fixed labels carry data-i18n*, so a
+// language switch relabels them at once (and the list on its next load).
 const TEXT = {
-  open: 'Sessions',
-  title: 'Your sessions',
-  current: 'This device',
-  end: 'End',
-  endOthers: 'Sign out everywhere else',
-  created: 'Signed in',
-  lastUsed: 'last active',
-  unknownAgent: 'Unknown browser',
-  close: 'Close',
-  pwTitle: 'Change password',
-  pwCurrent: 'Current password',
-  pwNew: 'New password (at least 8 characters)',
-  pwSubmit: 'Change password',
-  pwDone: 'Password changed. Every other session was signed out.',
-  loadFailed: 'Could not load your sessions.',
+  get current() { return t('sessions.current'); },
+  get end() { return t('sessions.end'); },
+  when: (created, used) => t('sessions.when', { created, used }),
+  get unknownAgent() { return t('sessions.unknown.agent'); },
+  get pwDone() { return t('sessions.pw.done'); },
+  get loadFailed() { return t('sessions.load.failed'); },
 };
+// A fixed label: its text now, and data-i18n so a switch updates it.
+const label = (key) => ({ text: t(key), dataset: { i18n: key } });
 
 let dlg;
 let hooks;
 let list;
 let message;
 
-const when = (iso) => new Date(iso).toLocaleString();
+const when = (iso) => new Date(iso).toLocaleString(getLang());
 
 function show(text, isError) {
   message.textContent = text;
@@ -43,7 +40,7 @@ async function load() {
   list.replaceChildren(...data.sessions.map((s) => h('li', { class: 'session-row', testid: 'session-row', dataset: { sessionId: s.id, current: s.current ? 'true' : 'false' } },
     h('div', { class: 'session-text' },
       h('strong', { text: s.user_agent || TEXT.unknownAgent }),
-      h('span', { class: 'session-when', text: `${TEXT.created} ${when(s.created_at)}, ${TEXT.lastUsed} ${when(s.last_used_at)}` })),
+      h('span', { class: 'session-when', text: TEXT.when(when(s.created_at), when(s.last_used_at)) })),
     s.current ? h('span', { class: 'session-current', testid: 'session-current', text: TEXT.current })
       : h('button', { type: 'button', class: 'btn small ghost', testid: 'session-end', onclick: () => end(s.id) , text: TEXT.end }))));
 }
@@ -81,25 +78,25 @@ async function changePassword(ev) {
 export function initSessions(h_) {
   hooks = h_;
   const pwForm = h('form', { class: 'password-form', testid: 'password-form', onsubmit: changePassword },
-    h('h3', { text: TEXT.pwTitle }),
-    h('label', { for: 'password-current', text: TEXT.pwCurrent }),
+    h('h3', label('sessions.pw.title')),
+    h('label', { for: 'password-current', ...label('sessions.pw.current') }),
     h('input', { id: 'password-current', testid: 'password-current', type: 'password', autocomplete: 'current-password', required: true }),
-    h('label', { for: 'password-new', text: TEXT.pwNew }),
+    h('label', { for: 'password-new', ...label('sessions.pw.new') }),
     h('input', { id: 'password-new', testid: 'password-new', type: 'password', autocomplete: 'new-password', minlength: '8', required: true }),
-    h('button', { type: 'submit', class: 'btn primary', testid: 'password-submit', text: TEXT.pwSubmit }));
+    h('button', { type: 'submit', class: 'btn primary', testid: 'password-submit', ...label('sessions.pw.submit') }));
   list = h('ul', { class: 'session-list', testid: 'session-list' });
   message = h('p', { testid: 'sessions-message', role: 'status', hidden: true });
-  dlg = h('dialog', { class: 'dialog', testid: 'sessions-dialog', 'aria-label': TEXT.title },
+  dlg = h('dialog', { class: 'dialog', testid: 'sessions-dialog', 'aria-label': t('sessions.title'), dataset: { i18nLabel: 'sessions.title' } },
     h('div', { class: 'dialog-body' },
-      h('h2', { text: TEXT.title }),
+      h('h2', label('sessions.title')),
       list,
-      h('button', { type: 'button', class: 'btn small', testid: 'sessions-end-others', onclick: endOthers, text: TEXT.endOthers }),
+      h('button', { type: 'button', class: 'btn small', testid: 'sessions-end-others', onclick: endOthers, ...label('sessions.end.others') }),
       message,
       pwForm,
       h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', class: 'btn ghost', testid: 'sessions-close', onclick: () => dlg.close(), text: TEXT.close }))));
+        h('button', { type: 'button', class: 'btn ghost', testid: 'sessions-close', onclick: () => dlg.close(), ...label('sessions.close') }))));
   $('app-view').append(dlg);
-  const btn = h('button', { type: 'button', class: 'btn small ghost', testid: 'sessions-open', 'aria-haspopup': 'dialog', text: TEXT.open,
+  const btn = h('button', { type: 'button', class: 'btn small ghost', testid: 'sessions-open', 'aria-haspopup': 'dialog', ...label('sessions.open'),
     onclick: () => { show('', false); dlg.showModal(); load(); } });
   $('logout-btn').before(btn);
 }

@@ -10,16 +10,20 @@ import { $, h } from '../dom.js';
 import { log } from '../debug.js';
 import { pageUrl } from '../base.js';
 import * as store from '../store.js';
+import { t } from '../i18n.js';
 
+// User-visible strings, read from the page's string table (i18n.js) each
+// time they are shown, so a language switch applies to what renders next.
 const T = {
-  attach: 'Attach files',
-  uploading: (name, pct) => `Uploading ${name}… ${pct}%`,
-  tooBig: (name, max) => `${name} is too big to send (the limit is ${max}).`,
-  tooMany: (n) => `At most ${n} files per message.`,
-  network: (name) => `${name} was not sent: the connection failed. Check your network and try again.`,
-  failed: (name, why) => `${name} was not sent: ${why}`,
-  sendFailed: (why) => `The files were uploaded but the message was not sent: ${why}`,
-  dropHere: 'Drop files to send them',
+  get attach() { return t('upload.attach'); },
+  uploading: (name, pct) => t('upload.progress', { name, pct }),
+  tooBig: (name, max) => t('upload.too.big', { name, max }),
+  get limit() { return t('upload.limit'); },
+  tooMany: (n) => t('upload.too.many', { n }),
+  network: (name) => t('upload.network', { name }),
+  failed: (name, why) => t('upload.failed', { name, reason: why }),
+  sendFailed: (why) => t('upload.send.failed', { reason: why }),
+  get dropHere() { return t('upload.drop'); },
 };
 const MAX_FILES = 10;
 const MAX_BYTES = 25 * 1024 * 1024;   // upload_max_bytes default; the server has the last word
@@ -63,7 +67,7 @@ function uploadOne(file) {
       let data = null;
       try { data = JSON.parse(xhr.responseText); } catch (e) { data = null; }
       if (xhr.status === 201 && data) { resolve(data); return; }
-      if (xhr.status === 413) { reject(new Error(T.tooBig(file.name, '25 MB'))); return; }
+      if (xhr.status === 413) { reject(new Error(T.tooBig(file.name, T.limit))); return; }
       const why = (data && data.error && data.error.message) || `HTTP ${xhr.status}`;
       reject(new Error(T.failed(file.name, why)));
     };
@@ -79,7 +83,7 @@ export async function sendFiles(files) {
   showError('');
   if (files.length > MAX_FILES) { showError(T.tooMany(MAX_FILES)); return; }
   const big = files.find((f) => f.size > MAX_BYTES);
-  if (big) { showError(T.tooBig(big.name, '25 MB')); return; }
+  if (big) { showError(T.tooBig(big.name, T.limit)); return; }
   busy = true;
   const chatId = open.chatId;
   const ids = [];
@@ -107,8 +111,10 @@ export async function sendFiles(files) {
 export function initUpload() {
   document.head.append(h('link', { rel: 'stylesheet', href: pageUrl('/css/files.css') }));
   const composer = $('composer');
-  const input = h('input', { type: 'file', multiple: true, id: 'upload-input', testid: 'upload-input', class: 'sr-only', tabindex: '-1', 'aria-label': T.attach });
-  const button = h('button', { type: 'button', class: 'btn icon attach', testid: 'upload-button', 'aria-label': T.attach, title: T.attach, text: '📎' });
+  const input = h('input', { type: 'file', multiple: true, id: 'upload-input', testid: 'upload-input', class: 'sr-only', tabindex: '-1', 'aria-label': T.attach,
+    dataset: { i18nLabel: 'upload.attach' } });
+  const button = h('button', { type: 'button', class: 'btn icon attach', testid: 'upload-button', 'aria-label': T.attach, title: T.attach, text: '📎',
+    dataset: { i18nLabel: 'upload.attach', i18nTitle: 'upload.attach' } });
   button.addEventListener('click', () => input.click());
   input.addEventListener('change', () => { const f = input.files; sendFiles(f).finally(() => { input.value = ''; }); });
   // After the text box, beside Send: Shift+Tab from the box still lands on
