@@ -40,7 +40,7 @@ export function renderReactions(li, vm) {
   const buttons = (vm.reactions || []).map((r) => {
     const mine = r.user_ids.includes(vm.me);
     return h('button', {
-      type: 'button', class: `reaction${mine ? ' mine' : ''}`, testid: 'reaction',
+      type: 'button', class: `reaction act${mine ? ' mine' : ''}`, testid: 'reaction', tabindex: '-1',
       'data-emoji': r.emoji, 'aria-pressed': mine ? 'true' : 'false', title: STRINGS.who(r.user_ids.length),
       onclick: () => toggle(vm, r.emoji, !mine, box),
     }, h('span', { class: 'reaction-emoji', text: r.emoji }), ' ',
@@ -48,11 +48,13 @@ export function renderReactions(li, vm) {
   });
   const picker = h('span', { class: 'reaction-picker', hidden: true },
     PICKS.map((e) => h('button', {
-      type: 'button', class: 'mini', testid: 'reaction-pick', 'data-emoji': e, text: e,
+      type: 'button', class: 'mini act', testid: 'reaction-pick', 'data-emoji': e, text: e, tabindex: '-1',
       onclick: () => { picker.hidden = true; toggle(vm, e, true, box); },
     })));
   const add = h('button', {
-    type: 'button', class: 'mini reaction-add', testid: 'reaction-add', 'aria-label': STRINGS.add,
+    type: 'button', class: 'mini reaction-add act', testid: 'reaction-add', tabindex: '-1',
+    // Names its message: the list's arrow keys reach it (one Tab stop).
+    'aria-label': `${STRINGS.add}: “${(vm.content || '').slice(0, 40)}”`,
     title: STRINGS.add, text: '☺+', onclick: () => { picker.hidden = !picker.hidden; },
   });
   box.replaceChildren(...buttons, add, picker);

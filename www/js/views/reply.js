@@ -78,7 +78,8 @@ export function renderReply(li, vm) {
   li.classList.toggle('mentions-me', !!vm.mentioned);
   let action = li.querySelector('.msg-reply-action');
   if (!action) {
-    action = h('button', { type: 'button', class: 'mini msg-reply-action', testid: 'message-reply', text: STRINGS.reply,
+    action = h('button', { type: 'button', class: 'mini msg-reply-action act', testid: 'message-reply', text: STRINGS.reply,
+      tabindex: '-1',
       onclick: () => {
         const v = li.__replyVm;
         target = { chatId: v.chat_id, id: v.id, sender: v.sender, snippet: (v.content || '').slice(0, 80) };
@@ -90,12 +91,14 @@ export function renderReply(li, vm) {
   }
   li.__replyVm = vm;
   setText(action, STRINGS.reply);
+  // Names its message: the list's arrow keys reach it (one Tab stop).
+  action.setAttribute('aria-label', `${STRINGS.reply}: “${(vm.content || '').slice(0, 40)}”`);
   action.hidden = !vm.id || vm.deleted || !!vm.system;
   let quote = li.querySelector('.reply-quote');
   const r = vm.reply_to;
   if (!r || vm.deleted) { if (quote) quote.remove(); return; }
   if (!quote) {
-    quote = h('button', { type: 'button', class: 'reply-quote', testid: 'reply-quote', title: STRINGS.jump },
+    quote = h('button', { type: 'button', class: 'reply-quote act', testid: 'reply-quote', title: STRINGS.jump, tabindex: '-1' },
       h('span', { class: 'reply-sender' }), ' ', h('span', { class: 'reply-snippet' }));
     quote.addEventListener('click', () => scrollToMessage(quote.dataset.replyTo));
     li.querySelector('.msg-body').before(quote);
