@@ -132,7 +132,8 @@ install-files: $(API_BIN) $(WSD_BIN) $(TAP_BIN) $(FWD_BIN)
 
 # The system side, skipped by DESTDIR installs (a package's postinst does it):
 # a system user for ws-daemon and migrations, lighttpd's user in its group so
-# the FastCGI workers can read parley.conf (640 root:parley).
+# the FastCGI workers can read parley.conf (640 root:parley), and the upload
+# folder the workers write and lighttpd sends from (X-Sendfile).
 install-system:
 	@set -e; \
 	if ! getent passwd $(PARLEY_USER) >/dev/null; then \
@@ -144,6 +145,9 @@ install-system:
 	for c in $(PARLEY_CONFDIR)/parley.conf $(PARLEY_CONFDIR)/bus-keys.allow; do \
 	if [ -f "$$c" ] && [ "$$(stat -c %G "$$c")" = root ]; then \
 	    chown root:$(PARLEY_USER) "$$c"; chmod 640 "$$c"; fi; done; \
+	if [ ! -d /var/lib/parley/uploads ]; then \
+	    install -d -m 750 -o $(LIGHTTPD_USER) -g $(PARLEY_USER) /var/lib/parley/uploads; \
+	    echo "  created /var/lib/parley/uploads (upload_dir: written by the API workers, sent by lighttpd)"; fi; \
 	if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 
 uninstall:
