@@ -17,6 +17,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
+const crypto = require('node:crypto');
 const net = require('node:net');
 const WebSocket = require('ws');
 const H = require('./harness');
@@ -36,14 +37,25 @@ const { newUser } = require('../lib/client');
 
 const PG_SESSIONS = 210;      // max_connections is 200 in parley-stack.sh
 
-// One idle PostgreSQL session over the cluster's Unix socket (local trust
-// auth in parley-stack.sh): the startup message, then nothing.  Resolves
-// {sock, ok, error}; destroying the socket ends the backend at once.
-function pgSession(sockPath, user = 'parley', db = 'parley') {
+// One idle PostgreSQL session over the cluster's Unix socket: the startup
+// message, SCRAM-SHA-256 with Parley's own role (parley-stack.sh admits
+// nothing else), then nothing.  Resolves {sock, ok, error}; destroying the
+// socket ends the backend at once.
+const scramKeys = new Map();   // salt+iterations -> SaltedPassword: one PBKDF2
+function pgMessage(type, body) {
+  const head = Buffer.alloc(5);
+  head.write(type, 0);
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+}
+function pgSession(sockPath, password, user = 'parley', db = 'parley') {
   return new Promise((resolve) => {
     const sock = net.connect(sockPath);
     const s = { sock, ok: false, error: '', closed: false };
+    const nonce = crypto.randomBytes(18).toString('base64');
+    const clientFirstBare = `n=,r=${nonce}`;
     let buf = Buffer.alloc(0);
+    let serverSig = null;
     const timer = setTimeout(() => { s.error = s.error || 'timeout'; resolve(s); }, 10000);
     sock.on('connect', () => {
       const params = Buffer.from(`user\0${user}\0database\0${db}\0application_name\0parley-drill\0\0`);
@@ -52,6 +64,38 @@ function pgSession(sockPath, user = 'parley', db = 'parley') {
       head.writeInt32BE(196608, 4);            // protocol 3.0
       sock.write(Buffer.concat([head, params]));
     });
+    // AuthenticationSASL (10) / SASLContinue (11) / SASLFinal (12), RFC 5802.
+    const auth = (body) => {
+      const code = body.readInt32BE(0);
+      if (code === 10) {
+        const first = Buffer.from(`n,,${clientFirstBare}`);
+        const len = Buffer.alloc(4);
+        len.writeInt32BE(first.length, 0);
+        sock.write(pgMessage('p', Buffer.concat([Buffer.from('SCRAM-SHA-256\0'), len, first])));
+      } else if (code === 11) {
+        const serverFirst = body.subarray(4).toString();
+        const f = Object.fromEntries(serverFirst.split(',').map((kv) => [kv[0], kv.slice(2)]));
+        const key = `${f.s}:${f.i}`;
+        if (!scramKeys.has(key)) {
+          scramKeys.set(key, crypto.pbkdf2Sync(password, Buffer.from(f.s, 'base64'), Number(f.i), 32, 'sha256'));
+        }
+        const salted = scramKeys.get(key);
+        const hmac = (k, m) => crypto.createHmac('sha256', k).update(m).digest();
+        const clientKey = hmac(salted, 'Client Key');
+        const storedKey = crypto.createHash('sha256').update(clientKey).digest();
+        const withoutProof = `c=biws,r=${f.r}`;
+        const authMessage = `${clientFirstBare},${serverFirst},${withoutProof}`;
+        const sig = hmac(storedKey, authMessage);
+        const proof = Buffer.from(clientKey.map((b, i) => b ^ sig[i]));
+        serverSig = hmac(hmac(salted, 'Server Key'), authMessage).toString('base64');
+        sock.write(pgMessage('p', Buffer.from(`${withoutProof},p=${proof.toString('base64')}`)));
+      } else if (code === 12) {
+        if (body.subarray(4).toString() !== `v=${serverSig}`) { s.error = 'server signature mismatch'; sock.destroy(); }
+      } else if (code !== 0) {
+        s.error = `unsupported authentication ${code}`;
+        sock.destroy();
+      }
+    };
     sock.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
       while (buf.length >= 5) {
@@ -60,6 +104,7 @@ function pgSession(sockPath, user = 'parley', db = 'parley') {
         if (buf.length < 1 + len) break;
         const body = buf.subarray(5, 1 + len);
         buf = buf.subarray(1 + len);
+        if (type === 'R') auth(body);
         if (type === 'Z') { s.ok = true; clearTimeout(timer); resolve(s); }
         if (type === 'E') {
           const m = body.toString().split('\0').find((f) => f.startsWith('M'));
@@ -94,8 +139,9 @@ test('drill 4a: PostgreSQL connection slots exhausted under load: 2xx or quick 5
     await H.sleep(2000);
     const tFill = Date.now();
     const sockPath = path.join(S.varDir, 'pg', 'sock', `.s.PGSQL.${S.ports.pg}`);
+    const pgPassword = fs.readFileSync(path.join(S.varDir, 'pg.pw'), 'utf8').trim();
     for (let i = 0; i < PG_SESSIONS; i += 10) {
-      sessions.push(...await Promise.all(Array.from({ length: 10 }, () => pgSession(sockPath))));
+      sessions.push(...await Promise.all(Array.from({ length: 10 }, () => pgSession(sockPath, pgPassword))));
     }
     const holding = sessions.filter((s) => s.ok);
     const refused = sessions.filter((s) => !s.ok);
@@ -116,7 +162,7 @@ test('drill 4a: PostgreSQL connection slots exhausted under load: 2xx or quick 5
     const grab = (async () => {
       const t = Date.now();
       while (grabbing && Date.now() - t < 2000) {
-        const s = await pgSession(sockPath);
+        const s = await pgSession(sockPath, pgPassword);
         sessions.push(s);
         if (s.ok) { holding.push(s); return true; }
         await H.sleep(3);
