@@ -29,8 +29,10 @@ const conn = createConnection({
     syncNow('connect');
   },
   onStatus: (s) => { presenceConnection(s); renderStatus(s); },
-  // 4001 "token expired" vs. a session ended on the server.
-  onAuthFailed: (reason) => endSession(/expired/.test(reason) ? t('session.expired') : t('session.signedout')),
+  // 4001 "session ended" (logout elsewhere, password change, an admin)
+  // says so; every other refusal (expired, bad or missing token) is an
+  // expired session, as the API's 401s are.
+  onAuthFailed: (reason) => endSession(/session ended/.test(reason || '') ? t('session.signedout') : t('session.expired')),
 });
 
 // The status in the sidebar, and while not online a banner above
