@@ -240,6 +240,13 @@ test('a reader that never reads again is closed 1008 and dropped without waiting
   console.log(`# jammed connection dropped ${Date.now() - t0} ms after the slow close`);
   assert.match(d.log, new RegExp(`user ${id} disconnected \\(code 1008`));
   dead.ws.terminate();
+  // Let the daemon take in everything this test offered before the next
+  // test counts events (under valgrind the backlog drains for seconds).
+  const t1 = Date.now();
+  while ((await d.metrics()).m.parley_events_in_total < m0.parley_events_in_total + sent) {
+    assert.ok(Date.now() - t1 < 30000, `all ${sent} offered events taken in within 30 s`);
+    await sleep(100);
+  }
 });
 
 test('GET /metrics is Prometheus text; other paths are 404', async () => {
