@@ -50,6 +50,10 @@ test('user1 reacts from the page; user2 sees the reaction live', async () => {
   await r2.waitFor({ timeout: 10000 });
   assert.equal(await r2.locator('[data-testid="reaction-count"]').textContent(), '1');
   assert.equal(await r2.getAttribute('aria-pressed'), 'false', 'not user2\'s own reaction');
+  // A screen reader reaches it by arrow keys, out of the bubble: its name
+  // says the emoji, the count and which message it is on.
+  const name = await r2.getAttribute('aria-label');
+  assert.ok(name.startsWith('🎉, 1 person reacted, on “') && name.includes(msg.content.slice(0, 20)), name);
   // user2 joins in by pressing it; user1 sees the count go to 2.
   await r2.click();
   const r1 = msgEl(p1, msg.id).locator('[data-testid="reaction"][data-emoji="🎉"] [data-testid="reaction-count"]');

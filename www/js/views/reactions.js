@@ -13,6 +13,8 @@ export const STRINGS = {
   get add() { return t('react.add'); },
   who: (n) => t('react.who', { n }),
   get failed() { return t('react.failed'); },
+  toggle: (emoji, n, text) => t('react.toggle', { emoji, n, text }),
+  pick: (emoji, text) => t('react.pick', { emoji, text }),
 };
 const PICKS = ['👍', '❤️', '😂', '🎉', '😮', '😢'];
 
@@ -37,11 +39,15 @@ export function renderReactions(li, vm) {
   const usable = vm.id && !vm.deleted && !vm.system;
   box.hidden = !usable;
   if (!usable) { box.replaceChildren(); return; }
+  // Every button names its message: the list's arrow keys reach them
+  // (one Tab stop), so a screen reader hears them out of the bubble.
+  const text = (vm.content || '').slice(0, 40);
   const buttons = (vm.reactions || []).map((r) => {
     const mine = r.user_ids.includes(vm.me);
     return h('button', {
       type: 'button', class: `reaction act${mine ? ' mine' : ''}`, testid: 'reaction', tabindex: '-1',
       'data-emoji': r.emoji, 'aria-pressed': mine ? 'true' : 'false', title: STRINGS.who(r.user_ids.length),
+      'aria-label': STRINGS.toggle(r.emoji, r.user_ids.length, text),
       onclick: () => toggle(vm, r.emoji, !mine, box),
     }, h('span', { class: 'reaction-emoji', text: r.emoji }), ' ',
     h('span', { class: 'reaction-count', testid: 'reaction-count', text: r.user_ids.length }));
@@ -49,12 +55,12 @@ export function renderReactions(li, vm) {
   const picker = h('span', { class: 'reaction-picker', hidden: true },
     PICKS.map((e) => h('button', {
       type: 'button', class: 'mini act', testid: 'reaction-pick', 'data-emoji': e, text: e, tabindex: '-1',
+      'aria-label': STRINGS.pick(e, text),
       onclick: () => { picker.hidden = true; toggle(vm, e, true, box); },
     })));
   const add = h('button', {
     type: 'button', class: 'mini reaction-add act', testid: 'reaction-add', tabindex: '-1',
-    // Names its message: the list's arrow keys reach it (one Tab stop).
-    'aria-label': `${STRINGS.add}: “${(vm.content || '').slice(0, 40)}”`,
+    'aria-label': `${STRINGS.add}: “${text}”`,
     title: STRINGS.add, text: '☺+', onclick: () => { picker.hidden = !picker.hidden; },
   });
   box.replaceChildren(...buttons, add, picker);
