@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 
 RUN_PKGS="gcc make pkg-config lighttpd lighttpd-mod-deflate libfcgi-dev libfcgi-bin libwebsockets-dev
 libjson-c-dev libzmq3-dev libpq-dev libsodium-dev postgresql postgresql-contrib curl"
-TEST_PKGS="nodejs npm chromium python3 valgrind wrk procps psmisc clang iproute2"
+# fonts-noto-color-emoji: headless Chromium draws emoji (reactions, the
+# attach button) in the screenshots docs/page.md shows, not empty boxes.
+TEST_PKGS="nodejs npm chromium fonts-noto-color-emoji python3 valgrind wrk procps psmisc clang iproute2"
 
 want="$RUN_PKGS"
 node=0

@@ -19,7 +19,9 @@ before(async () => {
   chat = await h.createDirect(stack, A, B);
   const r = await api(stack, 'POST', '/api/chats', { token: B.token, body: { title: 'Weekend trip', member_ids: [A.id, C.id] } });
   group = r.json;
-  await h.postMessage(stack, B, group.id, 'Who is coming on Saturday?');
+  const q = await h.postMessage(stack, B, group.id, 'Who is coming on Saturday?');
+  for (const u of [A, C])
+    await api(stack, 'PUT', `/api/messages/${q.id}/reactions/${encodeURIComponent('👍')}`, { token: u.token });
   await h.postMessage(stack, C, group.id, 'Me! Route: https://example.com/route');
   await h.postMessage(stack, B, chat.id, 'Hi! Did you see the plan?');
   await h.postMessage(stack, A, chat.id, 'Yes, looks good');

@@ -69,7 +69,7 @@ function build(chat) {
 // group and keeps an open panel current.
 export function renderMembers(head, chat) {
   if (!button) {
-    button = h('button', { type: 'button', class: 'btn members-btn', testid: 'members-open', text: STRINGS.open,
+    button = h('button', { type: 'button', class: 'btn small members-btn', testid: 'members-open', text: STRINGS.open,
       'aria-expanded': 'false', onclick: () => {
         panel.hidden = !panel.hidden;
         button.setAttribute('aria-expanded', String(!panel.hidden));

@@ -1,7 +1,8 @@
 // views/messages.js -- one message element: avatar and name at the start of
 // a sender's group, bubble with linkified text, time / edited / seen line,
 // pending and failed state with Retry, and for your own messages Edit and
-// Delete (behind "⋯" or a long press on touch screens).  createMessage() is
+// Delete (behind "⋯" or a long press on touch screens, as Reply and
+// reactions are for every message there).  createMessage() is
 // the one place a message element is built; updateMessage() brings it up to
 // date with its view model.  All user text goes through text nodes.
 import { h, setText } from '../dom.js';
@@ -168,7 +169,8 @@ export function toggleMenu(li, open = !li.classList.contains('menu-open')) {
     for (const other of li.parentNode ? li.parentNode.querySelectorAll('.msg.menu-open') : []) {
       if (other !== li) toggleMenu(other, false);
     }
-    const first = li.querySelector('[data-testid="message-edit"]');
+    const first = li.querySelector('[data-testid="message-edit"]') ||
+      li.querySelector('.msg-reply-action:not([hidden])');
     if (first) first.focus({ preventScroll: true });
   }
 }
@@ -177,7 +179,9 @@ function addLongPress(li) {
   let timer = null;
   const cancel = () => { clearTimeout(timer); timer = null; };
   li.addEventListener('pointerdown', (e) => {
-    if (e.pointerType === 'mouse' || !li.querySelector('.more')) return;
+    // Any sent message: Reply and reactions live behind the press too.
+    const vm = li.__vm;
+    if (e.pointerType === 'mouse' || !vm || !vm.id || vm.deleted || li.__editing) return;
     cancel();
     timer = setTimeout(() => { timer = null; li.__pressed = true; toggleMenu(li, true); }, LONG_PRESS);
   });
