@@ -78,6 +78,27 @@ test('Enter makes a new line, Send sends; actions behind ⋯ and a long press; t
   await page.waitForTimeout(700);
   await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
   await mine.locator('[data-testid="message-edit"]').waitFor({ state: 'visible', timeout: 2000 });
+
+  // Someone else's message: Reply and "add a reaction" are hidden until a
+  // long press shows them; a picked reaction shows inside the bubble.
+  const theirs = page.locator('[data-testid="message"].theirs').first();
+  assert.equal(await theirs.locator('[data-testid="message-reply"]').isVisible(), false);
+  assert.equal(await theirs.locator('[data-testid="reaction-add"]').isVisible(), false);
+  const tb = await theirs.locator('.bubble').boundingBox();
+  const tp = { x: Math.round(tb.x + tb.width / 2), y: Math.round(tb.y + tb.height / 2) };
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: [tp] });
+  await page.waitForTimeout(700);
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await theirs.locator('[data-testid="reaction-add"]').waitFor({ state: 'visible', timeout: 2000 });
+  assert.equal(await theirs.locator('[data-testid="message-reply"]').isVisible(), true);
+  for (const id of ['message-reply', 'reaction-add']) {
+    const b = await box(theirs.locator(`[data-testid="${id}"]`));
+    assert.ok(b.w >= 44 && b.h >= 44, `${id} is ${b.w}×${b.h}`);
+  }
+  await theirs.locator('[data-testid="reaction-add"]').tap();
+  await theirs.locator('[data-testid="reaction-pick"][data-emoji="👍"]').tap();
+  const chip = theirs.locator('.bubble [data-testid="reaction"][data-emoji="👍"] [data-testid="reaction-count"]');
+  await h.until(async () => (await chip.count()) === 1 && (await chip.textContent()) === '1', 5000, 'the reaction shows in the bubble');
 });
 
 test('the back button shows the other chats\' unread count', async () => {
