@@ -41,7 +41,7 @@ LIGHTTPD_CONFDIR  ?= $(SYSCONFDIR)/lighttpd
 # The API's FastCGI socket (parley-api.socket creates the folder).
 PARLEY_SOCKETDIR  ?= $(RUNSTATEDIR)/parley-api
 # Uploaded files: written by the API workers, sent by lighttpd (X-Sendfile).
-PARLEY_UPLOAD_DIR ?= $(LOCALSTATEDIR)/lib/parley/uploads
+PARLEY_UPLOADDIR  ?= $(LOCALSTATEDIR)/lib/parley/uploads
 # Where the page answers in the site: "" = at /, or e.g. /chat.  Written
 # into lighttpd-site.conf on first install only.
 PARLEY_PAGE_PREFIX ?=
@@ -57,7 +57,7 @@ PL_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' \
                -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
                -e 's|@SOCKETDIR@|$(PARLEY_SOCKETDIR)|g' \
                -e 's|@PAGE_PREFIX@|$(PARLEY_PAGE_PREFIX)|g' \
-               -e 's|@UPLOADDIR@|$(PARLEY_UPLOAD_DIR)|g' \
+               -e 's|@UPLOADDIR@|$(PARLEY_UPLOADDIR)|g' \
                -e 's|@LIGHTTPD_GROUP@|$(LIGHTTPD_USER)|g'
 PL_WWW_FILES := $(shell find www -type f 2>/dev/null)
 # Migrations only: seed.sql (demo users with known passwords) is for make run.
@@ -160,7 +160,7 @@ install-system:
 	for c in $(PARLEY_CONFDIR)/parley.conf $(PARLEY_CONFDIR)/bus-keys.allow; do \
 	if [ -f "$$c" ] && [ "$$(stat -c %G "$$c")" = root ]; then \
 	    chown root:$(PARLEY_USER) "$$c"; chmod 640 "$$c"; fi; done; \
-	u=$(PARLEY_UPLOAD_DIR); \
+	u=$(PARLEY_UPLOADDIR); \
 	if [ ! -d "$$u" ]; then \
 	    install -d -m 755 "$$(dirname "$$u")"; \
 	    install -d -m 2750 -o $(PARLEY_USER) -g $(LIGHTTPD_USER) "$$u"; \

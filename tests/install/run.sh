@@ -160,6 +160,11 @@ getent passwd parley >/dev/null || CREATED_USER=1
 id -nG www-data | tr ' ' '\n' | grep -qx parley && WAS_IN_GROUP=1
 P="$T/usr"; E="$T/etc"
 INST=(BUILD="$BUILD" PREFIX="$P" SYSCONFDIR="$E" LOCALSTATEDIR="$T/var" PARLEY_PAGE_PREFIX=/chat)
+# An upload folder as an older release left it (www-data:parley 750, the
+# workers were www-data): the install hands it to parley:www-data.
+OLDUP="$T/var/lib/parley/uploads"
+mkdir -p "$OLDUP/ab" && echo "an old upload" > "$OLDUP/ab/abold"
+chown -R www-data:parley "$OLDUP" && chmod 750 "$OLDUP" "$OLDUP/ab" && chmod 640 "$OLDUP/ab/abold"
 make -s --no-print-directory "${INST[@]}" install > "$T/install.log" 2>&1
 check "make install (with the system step) succeeds" test $? -eq 0 || cat "$T/install.log"
 check "user parley exists, a system user" bash -c '[ "$(id -u parley)" -lt 1000 ]'
@@ -170,6 +175,8 @@ check "parley can read parley.conf" runuser -u parley -- test -r "$E/parley/parl
 check "nobody else can read parley.conf" runuser -u nobody -- test ! -r "$E/parley/parley.conf"
 UP="$T/var/lib/parley/uploads"
 check "upload folder is parley:www-data 2750" test "$(stat -c '%a %U:%G' "$UP")" = "2750 parley:www-data"
+check "an older release's upload folder is handed over (dirs 2750, files 640 parley:www-data)" \
+    test "$(stat -c '%a %U:%G' "$UP/ab") $(stat -c '%a %U:%G' "$UP/ab/abold")" = "2750 parley:www-data 640 parley:www-data"
 if command -v systemd-analyze >/dev/null; then
     U="$P/lib/systemd/system"
     out=$(systemd-analyze verify "$U/parley-api.socket" "$U/parley-api.service" "$U/parley-wsd.service" "$U/parley-migrate.service" "$U/parley-forwarder.service" 2>&1 |
