@@ -278,6 +278,9 @@ check "www-data can connect to the API socket" can_connect www-data
 cannot_connect() { ! can_connect "$1"; }
 check "parley (the workers' user) cannot connect to it" cannot_connect parley
 check "nobody cannot connect to it (no FastCGI from other local users)" cannot_connect nobody
+sock_open_for() { runuser -u "$1" -- /usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$2" 2>/dev/null; }
+check "nobody cannot connect to the event bus (forge events, read the tap)" \
+    bash -c "$(declare -f sock_open_for); [ -S '$T/bus/in' ] && [ -S '$T/bus/tap' ] && ! sock_open_for nobody '$T/bus/in' && ! sock_open_for nobody '$T/bus/tap'"
 
 # The existing site: basics only, its own page, then the installed snippet.
 # Modules: what Debian's lighttpd.conf loads plus the snippet's "depends".
@@ -351,6 +354,8 @@ up_files=$(find "$UP" -path '*/.tmp' -prune -o -type f -print | wc -l)
 up_other=$(find "$UP" -path '*/.tmp' -prune -o -type f ! \( -user parley -group www-data -perm 640 \) -print)
 check "uploaded files ($up_files): parley:www-data 640, read by lighttpd only${up_other:+: $up_other}" \
     test "$up_files" -ge 1 -a -z "$up_other"
+check "nobody can list or read the upload folder" \
+    bash -c "! runuser -u nobody -- ls '$UP' >/dev/null 2>&1 && ! runuser -u nobody -- cat '$UP/ab/abold' >/dev/null 2>&1"
 
 # Restarting the workers (systemctl restart parley-api) under load: the
 # socket stays open, each old worker finishes its request, new requests wait
