@@ -273,12 +273,13 @@ api_workers() { ps -o pid=,user=,args= --ppid "$(pgrep -P "$API_PID" -f parley-a
 api_up() { for _ in $(seq 100); do [ -S "$API_SOCK" ] && [ "$(api_workers | wc -w)" = 2 ] && grep -q 'ready' "$T/log/api.log" && return 0; sleep 0.05; done; return 1; }
 check "installed API pool: 2 workers on the socket" api_up || tail -n 20 "$T/log/api.log"
 check "API socket is root:www-data 0660" test "$(stat -c '%a %U:%G' "$API_SOCK")" = "660 root:www-data"
-can_connect() { runuser -u "$1" -- /usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$API_SOCK" 2>/dev/null; }
+# sock_open_for USER SOCKET: can USER connect to the Unix socket?
+sock_open_for() { runuser -u "$1" -- /usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$2" 2>/dev/null; }
+can_connect() { sock_open_for "$1" "$API_SOCK"; }
 check "www-data can connect to the API socket" can_connect www-data
 cannot_connect() { ! can_connect "$1"; }
 check "parley (the workers' user) cannot connect to it" cannot_connect parley
 check "nobody cannot connect to it (no FastCGI from other local users)" cannot_connect nobody
-sock_open_for() { runuser -u "$1" -- /usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$2" 2>/dev/null; }
 check "nobody cannot connect to the event bus (forge events, read the tap)" \
     bash -c "$(declare -f sock_open_for); [ -S '$T/bus/in' ] && [ -S '$T/bus/tap' ] && ! sock_open_for nobody '$T/bus/in' && ! sock_open_for nobody '$T/bus/tap'"
 
