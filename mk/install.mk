@@ -2,7 +2,7 @@
 # PostgreSQL (docs/deploy.md walks through it).
 #
 #   make install            files, then (without DESTDIR) the system user
-#                           `parley`, www-data in group parley, config group
+#                           `parley`, config group, upload folder
 #   make install DESTDIR=/tmp/stage   files only (packaging, tests)
 #   make install-system     only the users/groups step
 #   make uninstall          removes what install put; keeps parley.conf,
@@ -11,7 +11,8 @@
 #
 # Layout (PREFIX=/usr/local, SYSCONFDIR=/etc, LOCALSTATEDIR=/var):
 #   $(BINDIR)/parley-tap, parley-migrate (SQL folder baked in)
-#   $(PARLEY_LIBEXECDIR)/parley-api.fcgi, parley-wsd, parley-forwarder
+#   $(PARLEY_LIBEXECDIR)/parley-api.fcgi, parley-api-pool, parley-wsd,
+#       parley-forwarder
 #   $(PARLEY_DATADIR)/www, sql;  $(PARLEY_DOCDIR)/deploy.md
 #   $(SYSCONFDIR)/parley/parley.conf.example, parley.conf (only if absent,
 #       new random jwt_secret and database password, mode 640 root:parley)
@@ -21,23 +22,26 @@
 #       deploy/lighttpd/50-parley.conf with the installed paths)
 #   $(SYSCONFDIR)/parley/bus-keys.allow (with a new parley.conf: the CURVE
 #       public keys the forwarder admits)
-#   $(SYSTEMDUNITDIR)/parley-wsd.service, parley-migrate.service,
-#       parley-forwarder.service,
-#       lighttpd.service.d/parley.conf
+#   $(SYSTEMDUNITDIR)/parley-api.socket, parley-api.service (the API
+#       workers, user parley), parley-wsd.service, parley-migrate.service,
+#       parley-forwarder.service, lighttpd.service.d/parley.conf
 
 PREFIX         ?= /usr/local
 BINDIR         ?= $(PREFIX)/bin
 SYSCONFDIR     ?= /etc
 LOCALSTATEDIR  ?= /var
-RUNSTATEDIR    ?= $(LOCALSTATEDIR)/run
+# /run on a standard layout (systemd warns about /var/run), else under LOCALSTATEDIR.
+RUNSTATEDIR    ?= $(if $(filter /var,$(LOCALSTATEDIR)),/run,$(LOCALSTATEDIR)/run)
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 PARLEY_LIBEXECDIR ?= $(PREFIX)/lib/parley
 PARLEY_DATADIR    ?= $(PREFIX)/share/parley
 PARLEY_DOCDIR     ?= $(PREFIX)/share/doc/parley
 PARLEY_CONFDIR    ?= $(SYSCONFDIR)/parley
 LIGHTTPD_CONFDIR  ?= $(SYSCONFDIR)/lighttpd
-# FastCGI sockets: a folder lighttpd's user can write (Debian: /run/lighttpd).
-PARLEY_SOCKETDIR  ?= $(RUNSTATEDIR)/lighttpd
+# The API's FastCGI socket (parley-api.socket creates the folder).
+PARLEY_SOCKETDIR  ?= $(RUNSTATEDIR)/parley-api
+# Uploaded files: written by the API workers, sent by lighttpd (X-Sendfile).
+PARLEY_UPLOADDIR  ?= $(LOCALSTATEDIR)/lib/parley/uploads
 # Where the page answers in the site: "" = at /, or e.g. /chat.  Written
 # into lighttpd-site.conf on first install only.
 PARLEY_PAGE_PREFIX ?=
@@ -52,11 +56,14 @@ PL_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' \
                -e 's|@DOCDIR@|$(PARLEY_DOCDIR)|g' \
                -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
                -e 's|@SOCKETDIR@|$(PARLEY_SOCKETDIR)|g' \
-               -e 's|@PAGE_PREFIX@|$(PARLEY_PAGE_PREFIX)|g'
+               -e 's|@PAGE_PREFIX@|$(PARLEY_PAGE_PREFIX)|g' \
+               -e 's|@UPLOADDIR@|$(PARLEY_UPLOADDIR)|g' \
+               -e 's|@LIGHTTPD_GROUP@|$(LIGHTTPD_USER)|g'
 PL_WWW_FILES := $(shell find www -type f 2>/dev/null)
 # Migrations only: seed.sql (demo users with known passwords) is for make run.
 PL_SQL_FILES := $(wildcard sql/[0-9][0-9][0-9]_*.sql)
-PL_UNITS     := parley-wsd.service parley-migrate.service parley-forwarder.service
+PL_UNITS     := parley-api.socket parley-api.service parley-wsd.service \
+                parley-migrate.service parley-forwarder.service
 
 .PHONY: install install-files install-system uninstall test-install
 
@@ -72,7 +79,8 @@ install-files: $(API_BIN) $(WSD_BIN) $(TAP_BIN) $(FWD_BIN)
 	    $(PL_D)$(LIGHTTPD_CONFDIR)/conf-available \
 	    $(PL_D)$(SYSTEMDUNITDIR)/lighttpd.service.d
 	$(INSTALL) -d -m 755 $(PL_D)$(PARLEY_CONFDIR)
-	$(INSTALL) -m 755 $(API_BIN) $(WSD_BIN) $(FWD_BIN) $(PL_D)$(PARLEY_LIBEXECDIR)/
+	$(INSTALL) -m 755 $(API_BIN) $(WSD_BIN) $(FWD_BIN) deploy/parley-api-pool \
+	    $(PL_D)$(PARLEY_LIBEXECDIR)/
 	$(INSTALL) -m 755 $(TAP_BIN) $(PL_D)$(BINDIR)/
 	sed 's|^SQL_DIR=.*|SQL_DIR=$${1:-$(PARLEY_DATADIR)/sql}|' scripts/parley-migrate.sh \
 	    > $(PL_D)$(BINDIR)/parley-migrate.tmp
@@ -118,7 +126,11 @@ install-files: $(API_BIN) $(WSD_BIN) $(TAP_BIN) $(FWD_BIN)
 	$(PL_SUBST) deploy/lighttpd/parley-site.conf > $(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf.example
 	chmod 644 $(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf.example
 	@c=$(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf; \
-	if [ -e "$$c" ]; then echo "  keep $$c"; else \
+	if [ -e "$$c" ]; then echo "  keep $$c"; \
+	    if grep -q '^var.parley_fcgi_procs' "$$c"; then \
+	        sed -i 's/^var.parley_fcgi_procs/# unused since the workers run in parley-api.service (PARLEY_API_WORKERS): &/' "$$c"; \
+	        echo "  $$c: commented out var.parley_fcgi_procs (now PARLEY_API_WORKERS in parley-api.service)"; fi; \
+	else \
 	    cp $(PL_D)$(PARLEY_CONFDIR)/lighttpd-site.conf.example "$$c" && echo "  wrote $$c"; fi
 	@# lighttpd: install-time paths + the one description of the routes.
 	{ $(PL_SUBST) deploy/lighttpd/conf-available.head.in; cat deploy/lighttpd/50-parley.conf; } \
@@ -131,23 +143,33 @@ install-files: $(API_BIN) $(WSD_BIN) $(TAP_BIN) $(FWD_BIN)
 	    $(PL_D)$(SYSTEMDUNITDIR)/lighttpd.service.d/parley.conf
 
 # The system side, skipped by DESTDIR installs (a package's postinst does it):
-# a system user for ws-daemon and migrations, lighttpd's user in its group so
-# the FastCGI workers can read parley.conf (640 root:parley), and the upload
-# folder the workers write and lighttpd sends from (X-Sendfile).
+# a system user for the API workers, ws-daemon, the forwarder and
+# migrations; parley.conf readable by that user's group only (640
+# root:parley); and the upload folder, which the workers write and lighttpd
+# only reads (X-Sendfile): parley:<lighttpd's group> 2750, so that files and
+# folders the workers create there belong to lighttpd's group.  lighttpd's
+# user is NOT in group parley; an older install that put it there is undone.
 install-system:
 	@set -e; \
 	if ! getent passwd $(PARLEY_USER) >/dev/null; then \
 	    adduser --system --group --home /nonexistent --no-create-home \
 	        --quiet $(PARLEY_USER); echo "  created system user $(PARLEY_USER)"; fi; \
-	if ! id -nG $(LIGHTTPD_USER) | tr ' ' '\n' | grep -qx $(PARLEY_USER); then \
-	    adduser --quiet $(LIGHTTPD_USER) $(PARLEY_USER); \
-	    echo "  added $(LIGHTTPD_USER) to group $(PARLEY_USER) (restart lighttpd)"; fi; \
+	if id -nG $(LIGHTTPD_USER) | tr ' ' '\n' | grep -qx $(PARLEY_USER); then \
+	    gpasswd -d $(LIGHTTPD_USER) $(PARLEY_USER) >/dev/null; \
+	    echo "  removed $(LIGHTTPD_USER) from group $(PARLEY_USER): it no longer reads parley.conf (restart lighttpd)"; fi; \
 	for c in $(PARLEY_CONFDIR)/parley.conf $(PARLEY_CONFDIR)/bus-keys.allow; do \
 	if [ -f "$$c" ] && [ "$$(stat -c %G "$$c")" = root ]; then \
 	    chown root:$(PARLEY_USER) "$$c"; chmod 640 "$$c"; fi; done; \
-	if [ ! -d /var/lib/parley/uploads ]; then \
-	    install -d -m 750 -o $(LIGHTTPD_USER) -g $(PARLEY_USER) /var/lib/parley/uploads; \
-	    echo "  created /var/lib/parley/uploads (upload_dir: written by the API workers, sent by lighttpd)"; fi; \
+	u=$(PARLEY_UPLOADDIR); \
+	if [ ! -d "$$u" ]; then \
+	    install -d -m 755 "$$(dirname "$$u")"; \
+	    install -d -m 2750 -o $(PARLEY_USER) -g $(LIGHTTPD_USER) "$$u"; \
+	    echo "  created $$u (written by the API workers, read by lighttpd)"; \
+	elif [ "$$(stat -c %U:%G "$$u")" != $(PARLEY_USER):$(LIGHTTPD_USER) ]; then \
+	    chown -R $(PARLEY_USER):$(LIGHTTPD_USER) "$$u"; \
+	    find "$$u" -type d -exec chmod 2750 {} +; \
+	    find "$$u" -type f -exec chmod 640 {} +; \
+	    echo "  $$u now belongs to $(PARLEY_USER):$(LIGHTTPD_USER) (the API workers run as $(PARLEY_USER))"; fi; \
 	if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
 
 uninstall:
@@ -158,7 +180,8 @@ endif
 	@# A dangling conf-enabled link would stop lighttpd from starting.
 	rm -f $(PL_D)$(LIGHTTPD_CONFDIR)/conf-enabled/50-parley.conf
 	rm -f $(PL_D)$(LIGHTTPD_CONFDIR)/conf-available/50-parley.conf
-	rm -f $(PL_D)$(PARLEY_LIBEXECDIR)/parley-api.fcgi $(PL_D)$(PARLEY_LIBEXECDIR)/parley-wsd \
+	rm -f $(PL_D)$(PARLEY_LIBEXECDIR)/parley-api.fcgi $(PL_D)$(PARLEY_LIBEXECDIR)/parley-api-pool \
+	    $(PL_D)$(PARLEY_LIBEXECDIR)/parley-wsd \
 	    $(PL_D)$(PARLEY_LIBEXECDIR)/parley-forwarder
 	-rmdir $(PL_D)$(PARLEY_LIBEXECDIR) 2>/dev/null
 	rm -f $(PL_D)$(BINDIR)/parley-tap $(PL_D)$(BINDIR)/parley-migrate

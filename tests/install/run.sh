@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # tests/install/run.sh -- `make install` into an existing lighttpd site,
 # checked end to end.  Needs root (it starts lighttpd as root so that it
-# drops to www-data, runs ws-daemon as `parley`, PostgreSQL as `postgres`).
+# drops to www-data, runs the API workers, ws-daemon and the forwarder as
+# `parley`, PostgreSQL as `postgres`).
 #
 #  A. staged: `make install DESTDIR=<tmp>/stage` with the default prefixes:
 #     the layout, modes, baked-in paths; a re-install keeps an edited config;
 #     `make uninstall DESTDIR=...` leaves only the two config files.
 #  B. live: `make install PREFIX=<tmp>/usr SYSCONFDIR=<tmp>/etc ...` (no
-#     DESTDIR, so the system step runs: user parley, www-data in group
-#     parley), then a FRESH lighttpd whose site config sets only the basics
-#     and an "existing site" page and includes the installed
-#     conf-available/50-parley.conf; the installed parley-wsd as user parley;
+#     DESTDIR, so the system step runs: user parley, www-data NOT in group
+#     parley, upload folder), then a FRESH lighttpd whose site config sets
+#     only the basics and an "existing site" page and includes the installed
+#     conf-available/50-parley.conf; the installed API workers as user
+#     parley on a socket made the way parley-api.socket makes it
+#     (socket-unit.py stands in for systemd), parley-wsd as user parley;
 #     a fresh PostgreSQL cluster migrated by the installed parley-migrate.
 #     Register, post, receive over /ws, all through that lighttpd; the site's
-#     page is still served; processes run as the intended users.  Then the
-#     page at the root instead of /chat, then `make uninstall`.
+#     page is still served; processes run as the intended users; www-data
+#     cannot read parley.conf; only lighttpd's group can connect to the API
+#     socket; restarting the workers loses no request.  Then the page at
+#     the root instead of /chat, then `make uninstall`.
 # Everything is torn down at the end.  Ends "install: N passed, M failed".
 #   PARLEY_BUILD   build folder whose binaries are installed (default build)
 set -uo pipefail
@@ -37,8 +42,8 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 T=$(mktemp -d /tmp/parley-install.XXXXXX)
 chmod 755 "$T"           # www-data, parley and postgres must reach below it
-LT_PID=""; WSD_PID=""; FWD_PID=""; PG_DATA="$T/pg/data"
-CREATED_USER=0; ADDED_GROUP=0
+LT_PID=""; WSD_PID=""; FWD_PID=""; API_PID=""; PG_DATA="$T/pg/data"
+CREATED_USER=0; WAS_IN_GROUP=0
 
 stop_pid() {   # stop_pid PID: TERM, wait up to 5 s, then KILL
     local pid=$1
@@ -56,11 +61,14 @@ teardown() {
     stop_pid "$LT_PID"; LT_PID=""
     stop_pid "$WSD_PID"; WSD_PID=""
     stop_pid "$FWD_PID"; FWD_PID=""
+    stop_pid "$API_PID"; API_PID=""
     if [ -f "$PG_DATA/postmaster.pid" ]; then
         runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
     fi
     # Undo only what this test did to the machine's users.
-    [ "$ADDED_GROUP" = 1 ] && gpasswd -d www-data parley >/dev/null 2>&1
+    # (An older install put www-data in group parley; make install takes it
+    # out.  Put back what this machine had.)
+    [ "$WAS_IN_GROUP" = 1 ] && [ "$CREATED_USER" = 0 ] && adduser --quiet www-data parley >/dev/null 2>&1
     [ "$CREATED_USER" = 1 ] && { deluser --quiet --system parley >/dev/null 2>&1; delgroup --quiet --system parley >/dev/null 2>&1; }
     if [ "${KEEP:-0}" = 1 ]; then echo "kept $T"; else rm -rf "$T"; fi
 }
@@ -92,7 +100,7 @@ echo "== A. staged install (DESTDIR, default prefixes)"
 S="$T/stage"
 make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$S" > "$T/stage-install.log" 2>&1
 check "make install DESTDIR= succeeds" test $? -eq 0
-for f in usr/local/lib/parley/parley-api.fcgi usr/local/lib/parley/parley-wsd usr/local/lib/parley/parley-forwarder \
+for f in usr/local/lib/parley/parley-api.fcgi usr/local/lib/parley/parley-api-pool usr/local/lib/parley/parley-wsd usr/local/lib/parley/parley-forwarder \
          usr/local/bin/parley-tap usr/local/bin/parley-migrate; do
     check "installed executable /$f" test -x "$S/$f"
 done
@@ -101,6 +109,7 @@ for f in usr/local/share/parley/www/index.html usr/local/share/parley/www/errors
          etc/parley/parley.conf.example etc/parley/lighttpd-site.conf \
          etc/lighttpd/conf-available/50-parley.conf \
          usr/local/lib/systemd/system/parley-wsd.service usr/local/lib/systemd/system/parley-migrate.service \
+         usr/local/lib/systemd/system/parley-api.socket usr/local/lib/systemd/system/parley-api.service \
          usr/local/lib/systemd/system/lighttpd.service.d/parley.conf; do
     check "installed /$f" test -f "$S/$f"
 done
@@ -112,7 +121,12 @@ check "parley.conf has no CHANGE_ME left" bash -c "! grep -q '^[^#]*CHANGE_ME' '
 check "parley-migrate has the installed sql folder baked in" \
     grep -qx 'SQL_DIR=${1:-/usr/local/share/parley/sql}' "$S/usr/local/bin/parley-migrate"
 check "snippet: Debian depends line" grep -q '^# -\*- depends: setenv, rewrite, fastcgi, proxy, deflate -\*-$' "$S/etc/lighttpd/conf-available/50-parley.conf"
-check "snippet: installed paths" grep -q '^var.parley_api_bin    = "/usr/local/lib/parley/parley-api.fcgi"' "$S/etc/lighttpd/conf-available/50-parley.conf"
+check "snippet: lighttpd spawns no workers (empty bin-path)" grep -qx 'var.parley_api_bin    = ""' "$S/etc/lighttpd/conf-available/50-parley.conf"
+check "snippet: the API socket of parley-api.socket" grep -qx 'var.parley_socket_dir = "/run/parley-api"' "$S/etc/lighttpd/conf-available/50-parley.conf"
+check "unit: parley-api.socket listens where the snippet connects, root:www-data 0660" \
+    bash -c "u='$S/usr/local/lib/systemd/system/parley-api.socket'; grep -qx 'ListenStream=/run/parley-api/parley-api.sock' \$u && grep -qx 'SocketGroup=www-data' \$u && grep -qx 'SocketMode=0660' \$u"
+check "unit: parley-api.service runs the pool as parley on the socket" \
+    bash -c "u='$S/usr/local/lib/systemd/system/parley-api.service'; grep -qx 'ExecStart=/usr/local/lib/parley/parley-api-pool' \$u && grep -qx 'User=parley' \$u && grep -qx 'StandardInput=socket' \$u && grep -qx 'ReadWritePaths=/var/lib/parley/uploads' \$u"
 check "snippet: the routes of deploy/lighttpd/50-parley.conf, verbatim" \
     bash -c "tail -n $(wc -l < deploy/lighttpd/50-parley.conf) '$S/etc/lighttpd/conf-available/50-parley.conf' | cmp -s - deploy/lighttpd/50-parley.conf"
 check "unit: ExecStart is the installed parley-wsd" grep -qx 'ExecStart=/usr/local/lib/parley/parley-wsd' "$S/usr/local/lib/systemd/system/parley-wsd.service"
@@ -125,6 +139,15 @@ make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$S" > "$T/stage-ins
 check "re-install (upgrade) succeeds" test $? -eq 0
 check "re-install keeps parley.conf and lighttpd-site.conf" \
     test "$sum_before" = "$(md5sum "$S/etc/parley/parley.conf" "$S/etc/parley/lighttpd-site.conf")"
+# An older lighttpd-site.conf set var.parley_fcgi_procs, which the snippet
+# now sets itself (lighttpd refuses a variable set twice): an upgrade
+# comments it out.
+cp "$S/etc/parley/lighttpd-site.conf" "$T/site-new.conf"
+echo 'var.parley_fcgi_procs = 4' >> "$S/etc/parley/lighttpd-site.conf"
+make -s --no-print-directory BUILD="$BUILD" install DESTDIR="$S" > "$T/stage-install3.log" 2>&1
+check "upgrade comments out an old var.parley_fcgi_procs" \
+    bash -c "grep -q '^# unused since .*var.parley_fcgi_procs = 4' '$S/etc/parley/lighttpd-site.conf' && ! grep -q '^var.parley_fcgi_procs' '$S/etc/parley/lighttpd-site.conf'"
+cp "$T/site-new.conf" "$S/etc/parley/lighttpd-site.conf"
 make -s --no-print-directory BUILD="$BUILD" uninstall DESTDIR="$S" > "$T/stage-uninstall.log" 2>&1
 check "make uninstall DESTDIR= succeeds" test $? -eq 0
 left=$(cd "$S" && find . -type f | sort | tr '\n' ' ')
@@ -134,21 +157,31 @@ check "uninstall leaves only the config (left: $left)" \
 # ---------------------------------------------------------------------------
 echo "== B. live install into an existing lighttpd site"
 getent passwd parley >/dev/null || CREATED_USER=1
-id -nG www-data | tr ' ' '\n' | grep -qx parley || ADDED_GROUP=1
+id -nG www-data | tr ' ' '\n' | grep -qx parley && WAS_IN_GROUP=1
 P="$T/usr"; E="$T/etc"
 INST=(BUILD="$BUILD" PREFIX="$P" SYSCONFDIR="$E" LOCALSTATEDIR="$T/var" PARLEY_PAGE_PREFIX=/chat)
+# An upload folder as an older release left it (www-data:parley 750, the
+# workers were www-data): the install hands it to parley:www-data.
+OLDUP="$T/var/lib/parley/uploads"
+mkdir -p "$OLDUP/ab" && echo "an old upload" > "$OLDUP/ab/abold"
+chown -R www-data:parley "$OLDUP" && chmod 750 "$OLDUP" "$OLDUP/ab" && chmod 640 "$OLDUP/ab/abold"
 make -s --no-print-directory "${INST[@]}" install > "$T/install.log" 2>&1
 check "make install (with the system step) succeeds" test $? -eq 0 || cat "$T/install.log"
 check "user parley exists, a system user" bash -c '[ "$(id -u parley)" -lt 1000 ]'
-check "www-data is in group parley" bash -c "id -nG www-data | tr ' ' '\n' | grep -qx parley"
+check "www-data is not in group parley" bash -c "! id -nG www-data | tr ' ' '\n' | grep -qx parley"
 check "parley.conf is 640 root:parley" test "$(stat -c '%a %U:%G' "$E/parley/parley.conf")" = "640 root:parley"
-check "www-data can read parley.conf" runuser -u www-data -- test -r "$E/parley/parley.conf"
+check "www-data cannot read parley.conf (runuser -u www-data -- cat fails)" bash -c "! runuser -u www-data -- cat '$E/parley/parley.conf'"
 check "parley can read parley.conf" runuser -u parley -- test -r "$E/parley/parley.conf"
 check "nobody else can read parley.conf" runuser -u nobody -- test ! -r "$E/parley/parley.conf"
+UP="$T/var/lib/parley/uploads"
+check "upload folder is parley:www-data 2750" test "$(stat -c '%a %U:%G' "$UP")" = "2750 parley:www-data"
+check "an older release's upload folder is handed over (dirs 2750, files 640 parley:www-data)" \
+    test "$(stat -c '%a %U:%G' "$UP/ab") $(stat -c '%a %U:%G' "$UP/ab/abold")" = "2750 parley:www-data 640 parley:www-data"
 if command -v systemd-analyze >/dev/null; then
-    out=$(systemd-analyze verify "$P/lib/systemd/system/parley-wsd.service" "$P/lib/systemd/system/parley-migrate.service" "$P/lib/systemd/system/parley-forwarder.service" 2>&1 |
+    U="$P/lib/systemd/system"
+    out=$(systemd-analyze verify "$U/parley-api.socket" "$U/parley-api.service" "$U/parley-wsd.service" "$U/parley-migrate.service" "$U/parley-forwarder.service" 2>&1 |
           grep -v -e 'lighttpd.service' -e 'postgresql.service' -e 'Failed to .* bus' -e 'not running' -e '^$')
-    if [ -z "$out" ]; then ok "systemd-analyze verify: all three units clean"; else bad "systemd-analyze verify: $out"; fi
+    if [ -z "$out" ]; then ok "systemd-analyze verify: all five units clean"; else bad "systemd-analyze verify: $out"; fi
 fi
 
 # Debian's own lighttpd.conf (a copy) + `lighty-enable-mod parley` (a copy
@@ -186,7 +219,7 @@ ws_port = $WS_PORT
 CONF
 # What RuntimeDirectory= in parley-forwarder.service makes: 0750 parley.
 mkdir -p "$T/bus" && chown parley:parley "$T/bus" && chmod 0750 "$T/bus"
-sed -i "s/\"port\" => 8081/\"port\" => $WS_PORT/; s/^var.parley_fcgi_procs = .*/var.parley_fcgi_procs = 2/" \
+sed -i "s/\"port\" => 8081/\"port\" => $WS_PORT/" \
     "$E/parley/lighttpd-site.conf"
 
 # A fresh PostgreSQL cluster (the role and database docs/deploy.md creates).
@@ -227,12 +260,35 @@ setpriv --reuid=parley --regid=parley --init-groups --inh-caps=-all \
 WSD_PID=$!
 check "installed parley-wsd listens" wait_port "$WS_PORT" || tail -n 20 "$T/log/ws-daemon.log"
 
+# The API workers as parley-api.socket + parley-api.service run them: the
+# socket root:www-data 0660 in a root-owned folder, the installed pool as
+# parley with the socket as its stdin (socket-unit.py plays systemd).
+API_SOCK="$T/var/run/parley-api/parley-api.sock"
+mkdir -p "$(dirname "$API_SOCK")" && chmod 755 "$(dirname "$API_SOCK")"
+/usr/bin/python3 tests/install/socket-unit.py "$API_SOCK" root www-data 0660 parley -- \
+    env PARLEY_CONFIG="$CONF" PARLEY_UPLOAD_DIR="$UP" PARLEY_API_WORKERS=2 "$P/lib/parley/parley-api-pool" \
+    > "$T/log/api.out" 2> "$T/log/api.log" < /dev/null &
+API_PID=$!
+api_workers() { ps -o pid=,user=,args= --ppid "$(pgrep -P "$API_PID" -f parley-api-pool | head -n 1)" 2>/dev/null | awk '/parley-api\.fcgi/ {print $1 ":" $2}' | sort | tr '\n' ' '; }
+api_up() { for _ in $(seq 100); do [ -S "$API_SOCK" ] && [ "$(api_workers | wc -w)" = 2 ] && grep -q 'ready' "$T/log/api.log" && return 0; sleep 0.05; done; return 1; }
+check "installed API pool: 2 workers on the socket" api_up || tail -n 20 "$T/log/api.log"
+check "API socket is root:www-data 0660" test "$(stat -c '%a %U:%G' "$API_SOCK")" = "660 root:www-data"
+# sock_open_for USER SOCKET: can USER connect to the Unix socket?
+sock_open_for() { runuser -u "$1" -- /usr/bin/python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' "$2" 2>/dev/null; }
+can_connect() { sock_open_for "$1" "$API_SOCK"; }
+check "www-data can connect to the API socket" can_connect www-data
+cannot_connect() { ! can_connect "$1"; }
+check "parley (the workers' user) cannot connect to it" cannot_connect parley
+check "nobody cannot connect to it (no FastCGI from other local users)" cannot_connect nobody
+check "nobody cannot connect to the event bus (forge events, read the tap)" \
+    bash -c "$(declare -f sock_open_for); [ -S '$T/bus/in' ] && [ -S '$T/bus/tap' ] && ! sock_open_for nobody '$T/bus/in' && ! sock_open_for nobody '$T/bus/tap'"
+
 # The existing site: basics only, its own page, then the installed snippet.
 # Modules: what Debian's lighttpd.conf loads plus the snippet's "depends".
-mkdir -p "$T/site/html/about" "$T/log/lighttpd" "$T/var/run/lighttpd" "$T/site/uploads"
+mkdir -p "$T/site/html/about" "$T/log/lighttpd" "$T/site/uploads"
 echo '<!doctype html><title>existing site</title><p>existing site home</p>' > "$T/site/html/index.html"
 echo '<!doctype html><title>about</title><p>existing site about page</p>' > "$T/site/html/about/index.html"
-chown www-data:www-data "$T/log/lighttpd" "$T/var/run/lighttpd" "$T/site/uploads"
+chown www-data:www-data "$T/log/lighttpd" "$T/site/uploads"
 cat > "$T/site/lighttpd.conf" <<SITE
 server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect",
                    "mod_setenv", "mod_fastcgi", "mod_proxy", "mod_rewrite", "mod_deflate" )
@@ -288,10 +344,32 @@ done < "$T/page-check.out"
 # Who runs what.
 lt_user=$(ps -o user= -p "$LT_PID" | tr -d ' ')
 check "lighttpd runs as www-data (is $lt_user)" test "$lt_user" = www-data
-fcgi_pids=$(ps -o pid=,args= --ppid "$LT_PID" | awk '/parley-api\.fcgi/ {print $1}' | tr '\n' ' ')
-fcgi_users=$(for p in $fcgi_pids; do ps -o user= -p "$p"; done | sort -u | tr -d ' ' | tr '\n' ' ')
-check "2 FastCGI workers run as www-data (pids $fcgi_pids: $fcgi_users)" \
-    test "$(echo $fcgi_pids | wc -w) $fcgi_users" = "2 www-data "
+lt_kids=$(ps -o pid=,args= --ppid "$LT_PID" | awk '/parley-api\.fcgi/ {print $1}' | tr '\n' ' ')
+check "lighttpd spawned no FastCGI workers (${lt_kids:-none})" test -z "$lt_kids"
+workers=$(api_workers)
+n_parley=$(tr ' ' '\n' <<<"$workers" | grep -c ':parley$')
+check "2 API workers run as parley, not www-data ($workers)" test "$(wc -w <<<"$workers") $n_parley" = "2 2"
+fwd_user=$(ps -o user= -p "$FWD_PID" | tr -d ' ')
+check "parley-forwarder runs as parley (is $fwd_user)" test "$fwd_user" = parley
+up_files=$(find "$UP" -path '*/.tmp' -prune -o -type f -print | wc -l)
+up_other=$(find "$UP" -path '*/.tmp' -prune -o -type f ! \( -user parley -group www-data -perm 640 \) -print)
+check "uploaded files ($up_files): parley:www-data 640, read by lighttpd only${up_other:+: $up_other}" \
+    test "$up_files" -ge 1 -a -z "$up_other"
+check "nobody can list or read the upload folder" \
+    bash -c "! runuser -u nobody -- ls '$UP' >/dev/null 2>&1 && ! runuser -u nobody -- cat '$UP/ab/abold' >/dev/null 2>&1"
+
+# Restarting the workers (systemctl restart parley-api) under load: the
+# socket stays open, each old worker finishes its request, new requests wait
+# in the backlog for the new workers.  No request may fail.
+echo "-- node tests/install/restart-check.js (restart the API workers under load)"
+node tests/install/restart-check.js "$H" "$API_PID" > "$T/restart-check.out" 2>&1
+while read -r line; do
+    case "$line" in ok\ *) ok "${line#ok }" ;; FAIL\ *) bad "${line#FAIL }" ;; *) echo "     $line" ;; esac
+done < "$T/restart-check.out"
+api_up
+after=$(api_workers)
+check "the restart replaced both workers (before: $workers, after: $after)" \
+    test "$after" != "$workers" -a "$(grep -c '^started' "$T/log/api.out")" = 2
 wsd_user=$(ps -o user= -p "$WSD_PID" | tr -d ' ')
 check "parley-wsd runs as parley (is $wsd_user)" test "$wsd_user" = parley
 
@@ -312,6 +390,8 @@ check "re-install over a live install keeps parley.conf" test "$sum_before" = "$
 stop_pid "$LT_PID"; LT_PID=""
 stop_pid "$WSD_PID"; WSD_PID=""
 stop_pid "$FWD_PID"; FWD_PID=""
+stop_pid "$API_PID"; API_PID=""
+check "stopping the API removes its socket (RemoveOnStop=yes)" test ! -e "$API_SOCK"
 make -s --no-print-directory "${INST[@]}" uninstall > "$T/uninstall.log" 2>&1
 check "make uninstall succeeds" test $? -eq 0
 left=$( (cd "$T" && find usr etc -type f 2>/dev/null) | sort | tr '\n' ' ')
@@ -320,7 +400,7 @@ check "uninstall removed everything but the config (left: $left)" \
 check "uninstall kept the data (database still answers)" bash -c "[ \"\$(psql 'host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$DBPW' -X -tA -c 'SELECT count(*) > 0 FROM users')\" = t ]"
 
 if [ "$failed" -gt 0 ]; then
-    echo "-- logs"; tail -n 15 "$T/log/lighttpd/error.log" "$T/log/ws-daemon.log" 2>/dev/null
+    echo "-- logs"; tail -n 15 "$T/log/lighttpd/error.log" "$T/log/ws-daemon.log" "$T/log/api.log" 2>/dev/null
 fi
 teardown; trap - EXIT
 finish

@@ -82,6 +82,25 @@ function openWs(token) {
     ok('new_message received over /ws');
   } catch (e) { fail('post and receive', e.message); }
 
+  // A file through the installed stack: the worker (user parley) writes it,
+  // lighttpd (www-data) sends it with X-Sendfile.
+  try {
+    const bytes = Buffer.from(`install upload ${tag}\n`.repeat(100));
+    const up = await fetch(`${base}/api/uploads?name=notes-${tag}.txt`, {
+      method: 'POST', body: bytes,
+      headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${bob.token}` } });
+    const upText = await up.text();
+    if (up.status !== 201) throw new Error(`upload: ${up.status} ${upText}`);
+    const id = JSON.parse(upText).id;
+    const down = await fetch(`${base}/api/uploads/${id}/notes.txt`, { headers: { Authorization: `Bearer ${bob.token}` } });
+    const got = Buffer.from(await down.arrayBuffer());
+    if (down.status !== 200) throw new Error(`download: ${down.status} ${got.toString().slice(0, 200)}`);
+    if (!got.equals(bytes)) throw new Error(`download: ${got.length} bytes, not the ${bytes.length} uploaded`);
+    const other = await fetch(`${base}/api/uploads/${id}/notes.txt`, { headers: { Authorization: `Bearer ${alice.token}` } });
+    if (other.status !== 404) throw new Error(`another user's download: ${other.status}`);
+    ok('upload through /api, download sent by lighttpd (X-Sendfile); 404 for another user');
+  } catch (e) { fail('upload and download', e.message); }
+
   try {
     const bad = await new Promise((resolve) => {
       const w = new WebSocket(`${wsBase}/ws?token=not-a-token`);

@@ -2,7 +2,7 @@
 // sessions.test.js -- server-side sessions end to end: every token names a
 // session; logout, logout-all, password change and DELETE /api/sessions/{id}
 // refuse the token at once and close that session's sockets with 4001
-// within a second; a token's socket closes when its exp passes; tokens with
+// within a second, on every daemon; a token's socket closes when its exp passes; tokens with
 // a numeric sub (issued before sub became a string) still work.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -87,6 +87,24 @@ test('logout ends this session only: its token is refused and its socket closes 
   assert.equal(theirs.ws.readyState, 1, 'the other session\'s socket stays open');
   theirs.close();
   console.log(`# logout -> socket closed 4001 in ${closed.ms} ms`);
+});
+
+test('logout closes the session\'s sockets on every daemon (through the bus) within 1 s', async () => {
+  assert.equal(S.wsUrls.length, 2, 'the suite\'s stack runs two daemons');
+  const u = await newUser(S, 'both');
+  const onDaemon = async (i) => {
+    const c = track(wsConnect({ wsUrl: S.wsUrls[i] }, u.token));
+    await c.opened;
+    await c.waitFor((m) => m.type === 'connected');
+    return c;
+  };
+  const socks = [await onDaemon(0), await onDaemon(1), await onDaemon(1)];
+  const t0 = Date.now();
+  assert.equal((await api(S, 'POST', '/api/auth/logout', { token: u.token })).status, 204);
+  const closed = [];
+  for (const c of socks) closed.push(await closedWithin(c, t0, 1000));
+  assert.deepEqual(closed.map((c) => c.code), [4001, 4001, 4001]);
+  console.log(`# logout -> sockets on both daemons closed 4001 in ${closed.map((c) => c.ms).join(', ')} ms`);
 });
 
 test('logout-all ends every other session and closes their sockets; this one stays', async () => {
