@@ -12,18 +12,21 @@
  * sanitizer build exits with no leak reports. */
 #include "config.h"
 #include "log.h"
+#include "notes.h"
 #include "origin.h"
 #include "registry.h"
 #include "wsd.h"
 #include "wsd_proto.h"
 #include "zmq_bridge.h"
 
+#include <errno.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <zmq.h>
 
 static volatile sig_atomic_t wsd_stop;
 static struct lws_context *volatile wsd_sig_ctx;
@@ -156,6 +159,16 @@ int main(int argc, char **argv)
     w.cfg = &cfg;
     w.reg = registry_new();
     w.origins = origin_list_new(cfg.ws_origins);
+    w.zctx = zmq_ctx_new();
+    if (!w.zctx) {
+        log_error("zmq_ctx_new: %s", zmq_strerror(errno));
+        goto out;
+    }
+    w.notes = notes_new(w.zctx, &cfg, err, sizeof err);
+    if (!w.notes) {
+        log_error("%s", err);
+        goto out;
+    }
     w.zb = zmq_bridge_new(&w, err, sizeof err);
     if (!w.zb) {
         log_error("%s", err);
@@ -226,6 +239,11 @@ out:
     if (w.ctx)
         lws_context_destroy(w.ctx);
     zmq_bridge_destroy(&w.zb);
+    notes_destroy(&w.notes);
+    if (w.zctx) {
+        while (zmq_ctx_term(w.zctx) != 0 && errno == EINTR)
+            ;
+    }
     origin_list_destroy(&w.origins);
     registry_destroy(&w.reg);
     config_free(&cfg);

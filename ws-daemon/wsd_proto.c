@@ -24,11 +24,11 @@
 #include "jsonx.h"
 #include "jwt.h"
 #include "log.h"
+#include "notes.h"
 #include "origin.h"
 #include "outq.h"
 #include "registry.h"
 #include "xmem.h"
-#include "zmq_bridge.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -376,7 +376,7 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     wsd_queue_text(w, c, buf, (size_t)n);
     n = snprintf(buf, sizeof buf, "{\"type\":\"ws_connect\",\"user_id\":%lld,\"connections\":%zu}",
                  cl.sub, registry_user_conns(w->reg, cl.sub));
-    zmq_bridge_publish(w->zb, buf, (size_t)n);
+    notes_publish(w->notes, buf, (size_t)n);
     return 0;
 }
 
@@ -477,7 +477,7 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
     n = snprintf(buf, sizeof buf,
                  "{\"type\":\"ws_disconnect\",\"user_id\":%lld,\"code\":%u,\"connections\":%zu}",
                  uid, (unsigned)c->close_code, left);
-    zmq_bridge_publish(w->zb, buf, (size_t)n);
+    notes_publish(w->notes, buf, (size_t)n);
 }
 
 /* Writes a small JSON error response before the upgrade and returns 1 so lws
