@@ -18,6 +18,9 @@ const WS = env('BENCH_WS_URL');
 const POSTS = Number(env('BENCH_FANOUT_POSTS', 20));
 const GAP = Number(env('BENCH_FANOUT_GAP_MS', 300));
 const PROCS = Number(env('BENCH_FANOUT_PROCS', 2));
+// 1 (default): the members read with ws-child's minimal client, so the
+// client is not the slowest part; 0: with the `ws` library.
+const RAW = env('BENCH_FANOUT_RAW', '1') === '1';
 
 const mono = () => Number(process.hrtime.bigint()) / 1e6;
 
@@ -63,7 +66,7 @@ async function main() {
   const chat = seed.group.chat;
   const kids = spawnChildren(PROCS);
   const slices = kids.map((_, k) => members.filter((__, i) => i % PROCS === k).map((u) => u.token));
-  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: WS, tokens: slices[i], concurrency: 50, trackChat: chat, timeoutMs: 60000 }, 'opened', 90000)));
+  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: WS, tokens: slices[i], concurrency: 50, trackChat: chat, timeoutMs: 60000, raw: RAW }, 'opened', 90000)));
   const connected = opened.reduce((a, o) => a + o.ok, 0);
   log(`step 4: ${connected}/${members.length} members connected`);
 
@@ -109,7 +112,7 @@ async function main() {
     if (n > 0) { first.push(min - s.t0); last.push(max - s.t0); spread.push(max - min); }
   }
   const res = {
-    members: members.length, connected, posts: POSTS, gap_ms: GAP, client_procs: PROCS, failed_posts: bad,
+    members: members.length, connected, client: RAW ? 'raw' : 'ws', posts: POSTS, gap_ms: GAP, client_procs: PROCS, failed_posts: bad,
     frames_missing: lost, closed_during: status.reduce((a, s) => a + s.closed, 0),
     cpu_ms_per_post: cpuPerPost, load_avg_1m: round(require('node:os').loadavg()[0], 2),
     last: summary(last), first: summary(first), spread_first_to_last: summary(spread), http: summary(httpT),
