@@ -303,11 +303,13 @@ static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *parts, int nparts, int e
                   env.nrecips);
         wsd_proto_deliver(w, &env);
         event_env_clear(&env);
-        return;
+        goto out;
     }
     w->m.events_bad++;
     log_warn("dropped bad event envelope (%zu bytes): %s", len, err);
     notes_bad_envelope(w->notes, len, err);
+out:
+    return;
 }
 
 static void zb_drain(struct zmq_bridge *zb)
