@@ -1,6 +1,6 @@
 'use strict';
 // fanout.js -- step 4: one POST to a group of BENCH_FANOUT_MEMBERS members,
-// every member connected once (direct to the daemon, connections spread over
+// every member connected once (to BENCH_WS_URL: make bench gives lighttpd's /ws, connections spread over
 // BENCH_FANOUT_PROCS child processes); time from the start of the POST until
 // the LAST member's new_message frame arrives.  Baseline: until the FIRST
 // member has it.  BENCH_FANOUT_POSTS posts, BENCH_FANOUT_GAP_MS apart.

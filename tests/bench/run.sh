@@ -168,7 +168,10 @@ if [ "$WSD_OK" = 1 ]; then
     if has_step 2; then
         BENCH_E2E_WS_URL=ws://127.0.0.1:$PARLEY_HTTP_PORT/ws timeout 600 node "$BENCH/e2e.js" || say "step 2 failed"
     fi
-    if has_step 4; then measured fanout timeout 120 node "$BENCH/fanout.js" || say "step 4 failed"; fi
+    # Step 4 through the front (lighttpd /ws), the page's path.
+    if has_step 4; then
+        BENCH_WS_URL=ws://127.0.0.1:$PARLEY_HTTP_PORT/ws measured fanout timeout 180 node "$BENCH/fanout.js" || say "step 4 failed"
+    fi
     # Step 5: idle browsers through the front (lighttpd /ws, the page's
     # path): memory per connection of lighttpd, beside step 3's daemon figure.
     if has_step 5; then
