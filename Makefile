@@ -41,8 +41,8 @@ endif
 
 SHARED_SRC := $(wildcard shared/*.c)
 API_SRC    := $(wildcard fcgi-api/*.c)
-WSD_SRC    := $(filter-out ws-daemon/tap.c,$(wildcard ws-daemon/*.c))
-TAP_SRC    := ws-daemon/tap.c
+WSD_SRC    := $(wildcard ws-daemon/*.c)
+TAP_SRC    := $(wildcard tools/tap/*.c)
 FWD_SRC    := $(wildcard forwarder/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
@@ -81,7 +81,7 @@ $(WSD_BIN): $(call obj,$(WSD_SRC)) $(SHARED_OBJ)
 
 $(TAP_BIN): $(call obj,$(TAP_SRC)) $(SHARED_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_WSD)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_SHARED)
 
 $(FWD_BIN): $(call obj,$(FWD_SRC)) $(SHARED_OBJ)
 	@mkdir -p $(dir $@)

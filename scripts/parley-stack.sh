@@ -21,7 +21,9 @@
 #   PARLEY_DATABASE_URL (use this PostgreSQL instead of a private cluster),
 #   PARLEY_SEED (1: create the demo users), PARLEY_WSD_WRAPPER (e.g. valgrind),
 #   PARLEY_HTTP_MAX_FDS (lighttpd's descriptors; default: the open-file
-#   hard limit, at most 1,000,000).
+#   hard limit, at most 1,000,000), PARLEY_WS_UNIX (1: lighttpd reaches the
+#   daemons over unix sockets run/ws/wsd-N.sock, in a 0750 folder, instead
+#   of their TCP ports; docs/ws-daemon.md).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +43,8 @@ else
     for ((i = 0; i < WS_DAEMONS; i++)); do WS_PORTS+=($((WS_PORT + i))); done
 fi
 WS_PORT=${WS_PORTS[0]}
+WS_UNIX=${PARLEY_WS_UNIX:-0}
+WS_SOCKDIR="$VAR/run/ws"
 BUS="$VAR/run/bus"
 PG_PORT=${PARLEY_PG_PORT:-55432}
 FCGI_PROCS=${PARLEY_FCGI_PROCS:-4}
@@ -225,9 +229,16 @@ wsd_start_one() {   # wsd_start_one N: launches daemon N (0: was running)
     pidf=$(wsd_pidfile "$n")
     pid_alive "$pidf" && return 1
     [ -x "$BUILD/bin/parley-wsd" ] || die "$BUILD/bin/parley-wsd not built (run: make)"
-    port_free "$port" "ws-daemon $n" PARLEY_WS_PORT
+    local sock=""
+    if [ "$WS_UNIX" = 1 ]; then
+        mkdir -p "$WS_SOCKDIR" && chmod 0750 "$WS_SOCKDIR"
+        sock="$WS_SOCKDIR/wsd-$n.sock"
+    else
+        port_free "$port" "ws-daemon $n" PARLEY_WS_PORT
+    fi
     # shellcheck disable=SC2086
-    PARLEY_CONFIG="$CONF" PARLEY_WS_PORT="$port" nohup ${PARLEY_WSD_WRAPPER:-} "$BUILD/bin/parley-wsd" \
+    PARLEY_CONFIG="$CONF" PARLEY_WS_PORT="$port" PARLEY_WS_SOCKET="$sock" \
+        nohup ${PARLEY_WSD_WRAPPER:-} "$BUILD/bin/parley-wsd" \
         >> "$(wsd_logfile "$n")" 2>&1 < /dev/null &
     echo $! > "$pidf"
     return 0
@@ -238,7 +249,10 @@ wsd_start_one() {   # wsd_start_one N: launches daemon N (0: was running)
 wsd_start() {
     local started=()
     for ((i = 1; i <= WS_DAEMONS; i++)); do wsd_start_one "$i" && started+=("$i"); done
-    for i in "${started[@]}"; do wait_port "${WS_PORTS[$((i - 1))]}" "ws-daemon $i"; done
+    for i in "${started[@]}"; do
+        if [ "$WS_UNIX" = 1 ]; then wait_sock "$WS_SOCKDIR/wsd-$i.sock" "ws-daemon $i"
+        else wait_port "${WS_PORTS[$((i - 1))]}" "ws-daemon $i"; fi
+    done
     return 0
 }
 
@@ -265,6 +279,14 @@ stop_pidfile() {   # stop_pidfile FILE SIGNAL
     rm -f "$f"
 }
 
+wait_sock() {   # wait_sock PATH NAME
+    for _ in $(seq 200); do
+        [ -S "$1" ] && return 0
+        sleep 0.05
+    done
+    die "$2 did not create $1 (see $VAR/log/)"
+}
+
 wait_port() {   # wait_port PORT NAME
     for _ in $(seq 200); do
         (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
@@ -289,9 +311,14 @@ ws_backends_conf() {
     {
         echo "# written by scripts/parley-stack.sh: the ws-daemons /ws is balanced over"
         printf 'var.parley_ws_backends = ( '
-        local sep="" p
+        local sep="" p i=0
         for p in "${WS_PORTS[@]}"; do
-            printf '%s( "host" => "127.0.0.1", "port" => %s )' "$sep" "$p"
+            i=$((i + 1))
+            if [ "$WS_UNIX" = 1 ]; then
+                printf '%s( "host" => "%s" )' "$sep" "$WS_SOCKDIR/wsd-$i.sock"
+            else
+                printf '%s( "host" => "127.0.0.1", "port" => %s )' "$sep" "$p"
+            fi
             sep=", "
         done
         printf ' )\n'

@@ -67,6 +67,7 @@ static const struct cfg_key cfg_keys[] = {
     NUM(chats_burst, "20", 1, 1000000),
     NUM(typing_interval_secs, "3", 1, 3600),
     NUM(ws_max_conns_per_addr, "256", 1, 1000000),
+    STR(ws_socket, "", 0),
 };
 #define CFG_NKEYS (sizeof cfg_keys / sizeof cfg_keys[0])
 

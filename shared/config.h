@@ -52,6 +52,8 @@ struct pl_config {
     long chats_burst;
     long typing_interval_secs;   /* one typing notice per user and chat per ... */
     long ws_max_conns_per_addr;  /* WebSockets per client address */
+    char *ws_socket;       /* ws-daemon listens on this unix socket instead
+                              of ws_iface:ws_port; "" = TCP */
 };
 
 /* Fills `cfg` from defaults, the file named by $PARLEY_CONFIG (if set) or

@@ -12,18 +12,24 @@
  * sanitizer build exits with no leak reports. */
 #include "config.h"
 #include "log.h"
+#include "notes.h"
 #include "origin.h"
 #include "registry.h"
 #include "wsd.h"
 #include "wsd_proto.h"
 #include "zmq_bridge.h"
 
+#include <errno.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
+#include <zmq.h>
 
 static volatile sig_atomic_t wsd_stop;
 static struct lws_context *volatile wsd_sig_ctx;
@@ -33,6 +39,7 @@ static void wsd_lws_log(int level, const char *line);
 static rlim_t wsd_raise_nofile(void);
 static int wsd_signals(void);
 static void wsd_usage(FILE *f);
+static int wsd_unix_path(const char *path);
 
 static void wsd_on_signal(int sig)
 {
@@ -112,6 +119,35 @@ static void wsd_usage(FILE *f)
                "  see docs/ws-daemon.md.\n");
 }
 
+/* ws_socket must be an absolute path that fits sockaddr_un; a stale socket
+ * file of an earlier run is removed (bind would fail on it), anything else
+ * at that path is left alone and refused.  Returns 0, or -1 (logged). */
+static int wsd_unix_path(const char *path)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int rc = -1;
+
+    if (path[0] != '/' || strlen(path) >= sizeof sa.sun_path) {
+        log_error("ws_socket must be an absolute path under %zu bytes: %s",
+                  sizeof sa.sun_path, path);
+        goto out;
+    }
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            log_error("ws_socket %s exists and is not a socket", path);
+            goto out;
+        }
+        if (unlink(path) != 0) {
+            log_error("cannot remove the stale socket %s: %s", path, strerror(errno));
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct lws_context_creation_info info;
@@ -156,6 +192,16 @@ int main(int argc, char **argv)
     w.cfg = &cfg;
     w.reg = registry_new();
     w.origins = origin_list_new(cfg.ws_origins);
+    w.zctx = zmq_ctx_new();
+    if (!w.zctx) {
+        log_error("zmq_ctx_new: %s", zmq_strerror(errno));
+        goto out;
+    }
+    w.notes = notes_new(w.zctx, &cfg, err, sizeof err);
+    if (!w.notes) {
+        log_error("%s", err);
+        goto out;
+    }
     w.zb = zmq_bridge_new(&w, err, sizeof err);
     if (!w.zb) {
         log_error("%s", err);
@@ -177,6 +223,15 @@ int main(int argc, char **argv)
     info.iface = cfg.ws_iface;
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (cfg.ws_socket[0]) {
+        /* A unix socket in a folder only the front may enter: no port a
+         * local user could take while the daemon restarts. */
+        if (wsd_unix_path(cfg.ws_socket) < 0)
+            goto out;
+        info.iface = cfg.ws_socket;
+        info.port = 0;   /* lws binds the unix path only with port 0 */
+        info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+    }
     info.user = &w;
     info.retry_and_idle_policy = &retry;
     /* Header tables exist only during handshakes; more of them lets a
@@ -199,7 +254,10 @@ int main(int argc, char **argv)
         w.max_conns = info.fd_limit_per_thread / 2;
     w.ctx = lws_create_context(&info);
     if (!w.ctx) {
-        log_error("cannot listen on %s:%ld", cfg.ws_iface, cfg.ws_port);
+        if (cfg.ws_socket[0])
+            log_error("cannot listen on %s", cfg.ws_socket);
+        else
+            log_error("cannot listen on %s:%ld", cfg.ws_iface, cfg.ws_port);
         goto out;
     }
     wsd_sig_ctx = w.ctx;
@@ -212,9 +270,11 @@ int main(int argc, char **argv)
                  cfg.zmq_curve_server[0] ? "CURVE" : "plain", cfg.zmq_events);
     else
         log_info("standalone: events on %s; tap %s", cfg.zmq_events, cfg.zmq_tap);
-    log_info("listening on ws://%s:%ld/ws; queue cap %ld bytes; "
-             "ping %lds; origins %s",
-             cfg.ws_iface, cfg.ws_port, cfg.ws_queue_max,
+    if (cfg.ws_socket[0])
+        log_info("listening on unix:%s (path /ws)", cfg.ws_socket);
+    else
+        log_info("listening on ws://%s:%ld/ws", cfg.ws_iface, cfg.ws_port);
+    log_info("queue cap %ld bytes; ping %lds; origins %s", cfg.ws_queue_max,
              cfg.ws_ping_secs, origin_list_count(w.origins) ? cfg.ws_origins : "any");
 
     while (!wsd_stop && lws_service(w.ctx, 0) >= 0)
@@ -226,6 +286,11 @@ out:
     if (w.ctx)
         lws_context_destroy(w.ctx);
     zmq_bridge_destroy(&w.zb);
+    notes_destroy(&w.notes);
+    if (w.zctx) {
+        while (zmq_ctx_term(w.zctx) != 0 && errno == EINTR)
+            ;
+    }
     origin_list_destroy(&w.origins);
     registry_destroy(&w.reg);
     config_free(&cfg);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct lws_context;
+struct notes;
 struct origin_list;
 struct registry;
 struct zmq_bridge;
@@ -20,7 +21,9 @@ struct wsd {
     const struct pl_config *cfg;  /* read-only after start-up */
     struct lws_context *ctx;
     struct registry *reg;         /* user id -> live connections */
-    struct zmq_bridge *zb;        /* event intake and tap */
+    void *zctx;                   /* the ZeroMQ context of zb and notes */
+    struct zmq_bridge *zb;        /* event intake */
+    struct notes *notes;          /* publisher towards the tap */
     struct origin_list *origins;  /* ws_origins, parsed */
     struct metrics m;             /* counters for /metrics */
     size_t queue_bytes;           /* sum over all connection queues */

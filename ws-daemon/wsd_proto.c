@@ -24,11 +24,11 @@
 #include "jsonx.h"
 #include "jwt.h"
 #include "log.h"
+#include "notes.h"
 #include "origin.h"
 #include "outq.h"
 #include "registry.h"
 #include "xmem.h"
-#include "zmq_bridge.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -77,7 +77,7 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c);
 static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi);
 static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body,
                            const char *retry_after);
-static void wsd_client_addr(struct lws *wsi, char *out, size_t len);
+static void wsd_client_addr(struct wsd *w, struct lws *wsi, char *out, size_t len);
 static void wsd_end_after_drain(struct wsd_conn *c, const char *reason);
 static void wsd_revoke(struct wsd *w, const struct event_env *env);
 static int wsd_http_request(struct wsd *w, struct lws *wsi, struct wsd_conn *c,
@@ -289,31 +289,37 @@ static void wsd_revoke(struct wsd *w, const struct event_env *env)
     }
 }
 
-/* The client's address: the peer, or behind our own proxy on loopback
- * (lighttpd appends the address it saw to X-Forwarded-For) the last entry
- * of that header.  Only a local process can reach the daemon's default
- * 127.0.0.1 port to claim another address this way. */
-static void wsd_client_addr(struct lws *wsi, char *out, size_t len)
+/* The client's address: the peer, or behind our own proxy (lighttpd appends
+ * the address it saw to X-Forwarded-For) the last entry of that header.  The
+ * header is believed from a peer on loopback (only a local process can reach
+ * the daemon's default 127.0.0.1 port) and on the unix socket (ws_socket:
+ * only the front can enter its folder); a unix peer without the header
+ * counts as "local". */
+static void wsd_client_addr(struct wsd *w, struct lws *wsi, char *out, size_t len)
 {
     char xff[256];
     const char *last;
     int n;
 
     out[0] = '\0';
-    if (!lws_get_peer_simple(wsi, out, len))
+    if (w->cfg->ws_socket[0])
+        snprintf(out, len, "local");
+    else if (!lws_get_peer_simple(wsi, out, len))
         snprintf(out, len, "unknown");
     if (strcmp(out, "127.0.0.1") != 0 && strcmp(out, "::1") != 0 &&
-        strcmp(out, "::ffff:127.0.0.1") != 0)
-        return;
+        strcmp(out, "::ffff:127.0.0.1") != 0 && strcmp(out, "local") != 0)
+        goto out;
     n = lws_hdr_copy(wsi, xff, (int)sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
     if (n <= 0)
-        return;
+        goto out;
     last = strrchr(xff, ',');
     last = last ? last + 1 : xff;
     while (*last == ' ')
         last++;
     if (*last && strlen(last) < len && strspn(last, "0123456789abcdefABCDEF.:") == strlen(last))
         snprintf(out, len, "%s", last);
+out:
+    return;
 }
 
 static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c)
@@ -326,7 +332,7 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     int n;
 
     c->wsi = wsi;
-    wsd_client_addr(wsi, c->addr, sizeof c->addr);
+    wsd_client_addr(w, wsi, c->addr, sizeof c->addr);
     if (registry_addr_add(w->reg, c->addr, (size_t)w->cfg->ws_max_conns_per_addr) < 0) {
         log_warn("connection from %s refused: over ws_max_conns_per_addr (%d)", c->addr,
                  WSD_CLOSE_TOO_MANY);
@@ -376,7 +382,7 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     wsd_queue_text(w, c, buf, (size_t)n);
     n = snprintf(buf, sizeof buf, "{\"type\":\"ws_connect\",\"user_id\":%lld,\"connections\":%zu}",
                  cl.sub, registry_user_conns(w->reg, cl.sub));
-    zmq_bridge_publish(w->zb, buf, (size_t)n);
+    notes_publish(w->notes, buf, (size_t)n);
     return 0;
 }
 
@@ -477,7 +483,7 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
     n = snprintf(buf, sizeof buf,
                  "{\"type\":\"ws_disconnect\",\"user_id\":%lld,\"code\":%u,\"connections\":%zu}",
                  uid, (unsigned)c->close_code, left);
-    zmq_bridge_publish(w->zb, buf, (size_t)n);
+    notes_publish(w->notes, buf, (size_t)n);
 }
 
 /* Writes a small JSON error response before the upgrade and returns 1 so lws
@@ -540,7 +546,7 @@ static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi)
                                "{\"error\":{\"code\":\"forbidden\",\"message\":\"origin not allowed\"}}",
                                NULL);
     }
-    wsd_client_addr(wsi, addr, sizeof addr);
+    wsd_client_addr(w, wsi, addr, sizeof addr);
     if (registry_addr_conns(w->reg, addr) >= (size_t)w->cfg->ws_max_conns_per_addr) {
         log_warn("upgrade from %s refused: over ws_max_conns_per_addr", addr);
         return wsd_http_refuse(wsi, 429,

@@ -1,4 +1,4 @@
-/* zmq_bridge.c -- event intake in the lws loop, notes, resync (see
+/* zmq_bridge.c -- event intake in the lws loop and resync (see
  * zmq_bridge.h).
  *
  * Why ZMQ_FD adoption rather than a receive thread: delivery must touch
@@ -29,6 +29,7 @@
 #include "event.h"
 #include "jsonx.h"
 #include "log.h"
+#include "notes.h"
 #include "registry.h"
 #include "wsd_proto.h"
 #include "xmem.h"
@@ -43,7 +44,6 @@
 #include <zmq.h>
 
 #define ZB_DRAIN_BUDGET 64
-#define ZB_TAP_SNDHWM 200        /* messages per subscriber before drops */
 /* Messages libzmq may hold for us before it stops reading the senders'
  * sockets (standalone PULL); past it, events wait in the workers' PUSH
  * queues.  Bounds the daemon's intake memory. */
@@ -51,7 +51,6 @@
 /* From the forwarder a PUB drops past the mark instead of waiting, and we
  * would resync: leave room for bursts. */
 #define ZB_SUB_RCVHWM 10000
-#define ZB_NOTES_SNDHWM 1000
 #define ZB_TICK_US (200 * LWS_US_PER_MS)
 #define ZB_RESYNC_MIN_US (1000 * LWS_US_PER_MS)
 #define ZB_HEARTBEAT_MS 2000     /* a silent forwarder is dead after 3 of these */
@@ -66,9 +65,7 @@ struct zb_pub {
 
 struct zmq_bridge {
     struct wsd *w;
-    void *zctx;
     void *in;                    /* PULL (standalone) or SUB (forwarder) */
-    void *notes;                 /* PUB tap (standalone) or PUSH into the bus */
     void *mon;                   /* PAIR: the SUB's connect/disconnect events */
     int fanout;                  /* 1: subscribed to a forwarder */
     struct lws_context *lctx;
@@ -93,7 +90,6 @@ static void zb_resync(struct zmq_bridge *zb, const char *reason);
 static void zb_resync_flush(struct zmq_bridge *zb);
 static void zb_track(struct zmq_bridge *zb, uint64_t pub, uint64_t seq);
 static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *parts, int nparts, int extra);
-static void zb_tap_bad(struct zmq_bridge *zb, size_t len, const char *why);
 static int zb_callback(struct lws *wsi, enum lws_callback_reasons reason,
                        void *user, void *in, size_t len);
 
@@ -117,7 +113,7 @@ static int zb_opts(void *s, int type, int hwm, char *err, size_t errlen)
 
 static void *zb_open(struct zmq_bridge *zb, int type, int hwm, char *err, size_t errlen)
 {
-    void *s = zmq_socket(zb->zctx, type);
+    void *s = zmq_socket(zb->w->zctx, type);
 
     if (!s) {
         snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(errno));
@@ -130,49 +126,43 @@ static void *zb_open(struct zmq_bridge *zb, int type, int hwm, char *err, size_t
     return s;
 }
 
-/* SUB to the forwarder (envelopes only), PUSH for notes, and a monitor. */
+/* SUB to the forwarder (envelopes only) and its monitor. */
 static int zb_open_fanout(struct zmq_bridge *zb, char *err, size_t errlen)
 {
     const struct pl_config *cfg = zb->w->cfg;
     char kind = BUS_KIND_EVENT;
-    int ivl = ZB_HEARTBEAT_MS, tmo = 3 * ZB_HEARTBEAT_MS;
+    int ivl = ZB_HEARTBEAT_MS, tmo = 3 * ZB_HEARTBEAT_MS, rc = -1;
 
     zb->in = zb_open(zb, ZMQ_SUB, ZB_SUB_RCVHWM, err, errlen);
     if (!zb->in)
-        return -1;
+        goto out;
     if (zmq_setsockopt(zb->in, ZMQ_SUBSCRIBE, &kind, 1) != 0 ||
         zmq_setsockopt(zb->in, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl) != 0 ||
         zmq_setsockopt(zb->in, ZMQ_HEARTBEAT_TIMEOUT, &tmo, sizeof tmo) != 0) {
         snprintf(err, errlen, "SUB options: %s", zmq_strerror(errno));
-        return -1;
+        goto out;
     }
     if (bus_curve_client(zb->in, cfg, err, errlen) < 0)
-        return -1;
+        goto out;
     /* The monitor first, so the first CONNECTED is seen too. */
     if (zmq_socket_monitor(zb->in, ZB_MONITOR_EP,
                            ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
         snprintf(err, errlen, "zmq_socket_monitor: %s", zmq_strerror(errno));
-        return -1;
+        goto out;
     }
-    zb->mon = zmq_socket(zb->zctx, ZMQ_PAIR);
+    zb->mon = zmq_socket(zb->w->zctx, ZMQ_PAIR);
     if (!zb->mon || zmq_connect(zb->mon, ZB_MONITOR_EP) != 0) {
         snprintf(err, errlen, "monitor socket: %s", zmq_strerror(errno));
-        return -1;
+        goto out;
     }
     if (zmq_connect(zb->in, cfg->zmq_fanout) != 0) {
         snprintf(err, errlen, "cannot connect to %s: %s", cfg->zmq_fanout,
                  zmq_strerror(errno));
-        return -1;
+        goto out;
     }
-    zb->notes = zb_open(zb, ZMQ_PUSH, ZB_NOTES_SNDHWM, err, errlen);
-    if (!zb->notes || bus_curve_client(zb->notes, cfg, err, errlen) < 0)
-        return -1;
-    if (zmq_connect(zb->notes, cfg->zmq_events) != 0) {
-        snprintf(err, errlen, "cannot connect to %s: %s", cfg->zmq_events,
-                 zmq_strerror(errno));
-        return -1;
-    }
-    return 0;
+    rc = 0;
+out:
+    return rc;
 }
 
 struct zmq_bridge *zmq_bridge_new(struct wsd *w, char *err, size_t errlen)
@@ -182,15 +172,10 @@ struct zmq_bridge *zmq_bridge_new(struct wsd *w, char *err, size_t errlen)
 
     zb->w = w;
     zb->fanout = cfg->zmq_fanout[0] != '\0';
-    zb->zctx = zmq_ctx_new();
-    if (!zb->zctx) {
-        snprintf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(errno));
-        goto fail;
-    }
     if (zb->fanout) {
         if (zb_open_fanout(zb, err, errlen) < 0)
             goto fail;
-        return zb;
+        goto out;
     }
     zb->in = zb_open(zb, ZMQ_PULL, ZB_INTAKE_RCVHWM, err, errlen);
     if (!zb->in)
@@ -199,17 +184,11 @@ struct zmq_bridge *zmq_bridge_new(struct wsd *w, char *err, size_t errlen)
         snprintf(err, errlen, "cannot bind %s: %s", cfg->zmq_events, zmq_strerror(errno));
         goto fail;
     }
-    zb->notes = zb_open(zb, ZMQ_PUB, ZB_TAP_SNDHWM, err, errlen);
-    if (!zb->notes)
-        goto fail;
-    if (zmq_bind(zb->notes, cfg->zmq_tap) != 0) {
-        snprintf(err, errlen, "cannot bind %s: %s", cfg->zmq_tap, zmq_strerror(errno));
-        goto fail;
-    }
-    return zb;
+    goto out;
 fail:
     zmq_bridge_destroy(&zb);
-    return NULL;
+out:
+    return zb;
 }
 
 int zmq_bridge_attach(struct zmq_bridge *zb, struct lws_context *ctx, char *err,
@@ -217,33 +196,35 @@ int zmq_bridge_attach(struct zmq_bridge *zb, struct lws_context *ctx, char *err,
 {
     lws_sock_file_fd_type fd;
     struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "default");
-    int zfd;
+    int zfd, rc = -1;
     size_t sz = sizeof zfd;
 
     zb->lctx = ctx;
     if (!vh) {
         snprintf(err, errlen, "lws has no default vhost");
-        return -1;
+        goto out;
     }
     if (zmq_getsockopt(zb->in, ZMQ_FD, &zfd, &sz) != 0) {
         snprintf(err, errlen, "zmq_getsockopt(ZMQ_FD): %s", zmq_strerror(errno));
-        return -1;
+        goto out;
     }
     fd.filefd = dup(zfd);
     if (fd.filefd < 0) {
         snprintf(err, errlen, "dup(ZMQ_FD): %s", strerror(errno));
-        return -1;
+        goto out;
     }
     zb->raw = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, fd,
                                          zmq_bridge_protocol.name, NULL);
     if (!zb->raw) {
         /* lws closes the descriptor when adoption fails. */
         snprintf(err, errlen, "lws could not adopt the ZeroMQ descriptor");
-        return -1;
+        goto out;
     }
     lws_sul_schedule(zb->lctx, 0, &zb->tick, zb_tick, ZB_TICK_US);
     zb_drain(zb);
-    return 0;
+    rc = 0;
+out:
+    return rc;
 }
 
 void zmq_bridge_destroy(struct zmq_bridge **zbp)
@@ -256,44 +237,8 @@ void zmq_bridge_destroy(struct zmq_bridge **zbp)
         zmq_close(zb->mon);
     if (zb->in)
         zmq_close(zb->in);
-    if (zb->notes)
-        zmq_close(zb->notes);
-    if (zb->zctx) {
-        while (zmq_ctx_term(zb->zctx) != 0 && errno == EINTR)
-            ;
-    }
     free(zb);
     *zbp = NULL;
-}
-
-void zmq_bridge_publish(struct zmq_bridge *zb, const void *data, size_t len)
-{
-    int r;
-
-    if (!zb || !zb->notes)
-        return;
-    /* Never blocks; DONTWAIT makes that explicit.  A lagging tap loses
-     * notes, never delivery. */
-    if (zb->fanout)
-        r = zmq_send(zb->notes, "n", 1, ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0
-                ? -1 : zmq_send(zb->notes, data, len, ZMQ_DONTWAIT);
-    else
-        r = zmq_send(zb->notes, data, len, ZMQ_DONTWAIT);
-    if (r < 0 && errno != EAGAIN)
-        log_debug("note send: %s", zmq_strerror(errno));
-}
-
-static void zb_tap_bad(struct zmq_bridge *zb, size_t len, const char *why)
-{
-    json_object *o = json_object_new_object();
-    const char *s;
-
-    jsonx_add(o, "type", json_object_new_string("bad_envelope"));
-    jsonx_add(o, "bytes", json_object_new_int64((int64_t)len));
-    jsonx_add(o, "error", json_object_new_string(why));
-    s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-    zmq_bridge_publish(zb, s, strlen(s));
-    json_object_put(o);
 }
 
 /* Follows publisher `pub`; a jump past seq + 1 means envelopes were lost
@@ -352,27 +297,19 @@ static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *parts, int nparts, int e
     } else if (event_decode(zmq_msg_data(body), len, &env, err, sizeof err) == 0) {
         if (nparts == 2)
             zb_track(zb, pub, seq);
-        if (!zb->fanout) {
-            /* The standalone tap repeats the envelope exactly as received;
-             * zmq_msg_copy shares the payload instead of copying it.  (With a
-             * forwarder, its capture socket is the tap.) */
-            zmq_msg_t copy;
-            zmq_msg_init(&copy);
-            if (zmq_msg_copy(&copy, body) == 0 &&
-                zmq_msg_send(&copy, zb->notes, ZMQ_DONTWAIT) < 0 && errno != EAGAIN)
-                log_debug("tap send: %s", zmq_strerror(errno));
-            zmq_msg_close(&copy);
-        }
+        notes_repeat(w->notes, body);
         w->m.events_in++;
         log_debug("event %s seq %lld for %zu recipients", env.type, env.seq,
                   env.nrecips);
         wsd_proto_deliver(w, &env);
         event_env_clear(&env);
-        return;
+        goto out;
     }
     w->m.events_bad++;
     log_warn("dropped bad event envelope (%zu bytes): %s", len, err);
-    zb_tap_bad(zb, len, err);
+    notes_bad_envelope(w->notes, len, err);
+out:
+    return;
 }
 
 static void zb_drain(struct zmq_bridge *zb)

@@ -1,13 +1,13 @@
-/* zmq_bridge.h -- the daemon's side of the event bus.
+/* zmq_bridge.h -- the daemon's event intake: envelopes in, fan-out, resync.
  *
  * Two modes, chosen by zmq_fanout:
  *  - with a forwarder (zmq_fanout set): a SUB socket connected to it takes
  *    every envelope of the cluster (each daemon delivers to the users it
- *    holds); notes (connect/disconnect, bad envelopes) are PUSHed into the
- *    bus on zmq_events for the cluster tap.
+ *    holds).
  *  - standalone (zmq_fanout ""): a PULL socket bound on zmq_events takes
- *    the workers' PUSHes directly, and a PUB bound on zmq_tap repeats every
- *    envelope plus the notes.  One daemon only.
+ *    the workers' PUSHes directly.  One daemon only.
+ * What goes to the tap (notes, and standalone a copy of each envelope) is
+ * notes.h's job.
  * The intake's ZMQ_FD is adopted into the lws event loop, so events are
  * decoded and fanned out on the service thread with no extra thread or
  * lock.  When events may have been missed (a (re)connection to the
@@ -23,8 +23,8 @@
 
 struct zmq_bridge;
 
-/* Creates the ZeroMQ context and the sockets of the mode w->cfg selects.
- * `w` (and its cfg) is borrowed and must outlive the bridge.  Returns the
+/* Opens the intake socket of the mode w->cfg selects on w->zctx.  `w` (its
+ * cfg, context and notes) is borrowed and must outlive the bridge.  Returns the
  * bridge (release with zmq_bridge_destroy), or NULL with a reason in err. */
 struct zmq_bridge *zmq_bridge_new(struct wsd *w, char *err, size_t errlen);
 
@@ -34,13 +34,9 @@ struct zmq_bridge *zmq_bridge_new(struct wsd *w, char *err, size_t errlen);
 int zmq_bridge_attach(struct zmq_bridge *zb, struct lws_context *ctx,
                       char *err, size_t errlen);
 
-/* Closes both sockets (LINGER 0) and terminates the ZeroMQ context.  Call
- * after lws_context_destroy.  Sets *zbp to NULL; NULL-safe. */
+/* Closes the intake and monitor sockets (LINGER 0).  Call after
+ * lws_context_destroy and before the ZeroMQ context is terminated.  Sets *zbp to NULL; NULL-safe. */
 void zmq_bridge_destroy(struct zmq_bridge **zbp);
-
-/* Publishes the note data[0..len) to the tap without blocking; dropped if
- * it cannot be taken.  Safe with zb NULL. */
-void zmq_bridge_publish(struct zmq_bridge *zb, const void *data, size_t len);
 
 /* The lws protocol entry for the adopted descriptor (protocols[1]). */
 extern const struct lws_protocols zmq_bridge_protocol;

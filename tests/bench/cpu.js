@@ -48,6 +48,13 @@ function snap() {
   };
   const group = new Map();
   for (const [name, pid] of Object.entries(roots)) if (pid && all.has(pid)) group.set(pid, name);
+  // Daemons 2..N (PARLEY_WS_DAEMONS) count as "wsd" too.
+  let runFiles = [];
+  try { runFiles = fs.readdirSync(path.join(VAR, 'run')); } catch (e) { /* no run folder */ }
+  for (const f of runFiles) {
+    const pid = /^wsd-\d+\.pid$/.test(f) ? pidFrom(path.join(VAR, 'run', f)) : 0;
+    if (pid && all.has(pid)) group.set(pid, 'wsd');
+  }
   // Descendants: FastCGI workers under lighttpd count as "api".
   let changed = true;
   while (changed) {

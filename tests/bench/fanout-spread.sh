@@ -7,11 +7,17 @@
 #
 # Users are inserted with SQL and their tokens signed with the stack's
 # secret (see front.sh for why); the group is created through the API.
-#   BENCH_FANOUT_MEMBERS (1000), BENCH_FANOUT_POSTS (20)
+#   BENCH_FANOUT_MEMBERS (1000), BENCH_FANOUT_POSTS (20),
+#   BENCH_SPREAD_DAEMONS ("1 2": the daemon counts to run, one stack each),
+#   PARLEY_WS_UNIX=1: lighttpd reaches the daemons over unix sockets,
+#   BENCH_PERF=1: profile the daemons and lighttpd over the timed posts
+#   (perf record -g) and print the top of `perf report`.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 export PARLEY_BUILD=${PARLEY_BUILD:-build}
+# Every member connects from 127.0.0.1: lift the per-address cap (256).
+export PARLEY_WS_MAX_CONNS_PER_ADDR=${PARLEY_WS_MAX_CONNS_PER_ADDR:-1000000}
 M=${BENCH_FANOUT_MEMBERS:-1000}
 
 run_one() {   # run_one DAEMONS
@@ -47,14 +53,28 @@ run_one() {   # run_one DAEMONS
             process.stdout.write(JSON.stringify({ run: crypto.randomBytes(3).toString("hex"), users,
               fanoutMembers: members.length, group: { chat: j.id, members: j.members.length } }));
           })();' > "$var/bench/seed.json" || exit 1
-    echo "fanout-spread: $daemons daemon(s), $M members through ws://127.0.0.1:$hp/ws"
-    NODE_PATH=$ROOT/tests/node_modules BENCH_OUT=$var/bench BENCH_URL=http://127.0.0.1:$hp \
+    echo "fanout-spread: $daemons daemon(s) ($([ "${PARLEY_WS_UNIX:-0}" = 1 ] && echo unix || echo tcp) hop), $M members through ws://127.0.0.1:$hp/ws; load $(cut -d' ' -f1 /proc/loadavg)"
+    local perf_pids=""
+    if [ "${BENCH_PERF:-0}" = 1 ]; then
+        perf_pids=$(cat "$var"/run/wsd*.pid "$var/run/lighttpd.pid" 2>/dev/null | paste -sd, -)
+    fi
+    BENCH_PERF_PIDS=$perf_pids NODE_PATH=$ROOT/tests/node_modules BENCH_OUT=$var/bench BENCH_URL=http://127.0.0.1:$hp \
         BENCH_WS_URL=ws://127.0.0.1:$hp/ws timeout 200 node tests/bench/fanout.js
+    local i=0
     for p in ${ports//,/ }; do
-        echo "fanout-spread: daemon :$p frames out $(curl -s "http://127.0.0.1:$p/metrics" | awk '$1=="parley_frames_out_total"{print $2}')"
+        i=$((i + 1))
+        if [ "${PARLEY_WS_UNIX:-0}" = 1 ]; then
+            m=$(curl -s --unix-socket "$var/run/ws/wsd-$i.sock" http://localhost/metrics)
+        else
+            m=$(curl -s "http://127.0.0.1:$p/metrics")
+        fi
+        echo "fanout-spread: daemon $i frames out $(awk '$1=="parley_frames_out_total"{print $2}' <<< "$m")"
     done
     cat "$var/bench/fanout.json" 2>/dev/null; echo
+    if [ -n "$perf_pids" ] && [ -f "$var/bench/perf.data" ]; then
+        perf report -i "$var/bench/perf.data" --stdio --no-children -g none --percent-limit 0.7 --sort comm,dso,sym 2>/dev/null |
+            grep -E '^ +[0-9]' | head -n "${BENCH_PERF_LINES:-40}"
+    fi
     )
 }
-run_one 1
-run_one 2
+for d in ${BENCH_SPREAD_DAEMONS:-1 2}; do run_one "$d"; done

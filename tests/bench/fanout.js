@@ -1,12 +1,14 @@
 'use strict';
 // fanout.js -- step 4: one POST to a group of BENCH_FANOUT_MEMBERS members,
-// every member connected once (direct to the daemon, connections spread over
+// every member connected once (to BENCH_WS_URL: make bench gives lighttpd's /ws, connections spread over
 // BENCH_FANOUT_PROCS child processes); time from the start of the POST until
 // the LAST member's new_message frame arrives.  Baseline: until the FIRST
 // member has it.  BENCH_FANOUT_POSTS posts, BENCH_FANOUT_GAP_MS apart.
 // Times come from process.hrtime (CLOCK_MONOTONIC), which every process on
 // the machine shares, so the children's arrival times compare directly.
 const path = require('node:path');
+const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
 const { env, makeClient, readJson, writeResult, log, summary, round, sleep } = require('./lib');
 const { spawnChildren, closeChildren } = require('./children');
 
@@ -16,8 +18,47 @@ const WS = env('BENCH_WS_URL');
 const POSTS = Number(env('BENCH_FANOUT_POSTS', 20));
 const GAP = Number(env('BENCH_FANOUT_GAP_MS', 300));
 const PROCS = Number(env('BENCH_FANOUT_PROCS', 2));
+// 1 (default): the members read with ws-child's minimal client, so the
+// client is not the slowest part; 0: with the `ws` library.
+const RAW = env('BENCH_FANOUT_RAW', '1') === '1';
 
 const mono = () => Number(process.hrtime.bigint()) / 1e6;
+
+// CPU over the timed posts, by component (cpu.js: this stack's PostgreSQL,
+// lighttpd, FastCGI workers, ws-daemons) plus the client processes, so the
+// figure says where a fan-out's CPU goes.  Needs PARLEY_VAR (the stack).
+function procTicks(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch (e) { return 0; }
+}
+function cpuSnap(kids, file) {
+  if (process.env.PARLEY_VAR) execFileSync(process.execPath, [path.join(__dirname, 'cpu.js'), 'snap', file]);
+  return kids.reduce((a, k) => a + procTicks(k.cp.pid), procTicks(process.pid));
+}
+// BENCH_PERF_PIDS=pid,pid: `perf record -g` on those processes over the
+// timed posts only (not the handshakes), into $BENCH_OUT/perf.data.
+async function perfStart() {
+  const pids = process.env.BENCH_PERF_PIDS;
+  if (!pids) return null;
+  const p = require('node:child_process').spawn('perf', ['record', '-q', '-F', '2999', '-g', '-p', pids,
+    '-o', path.join(OUT, 'perf.data')], { stdio: 'inherit' });
+  await sleep(500);
+  return p;
+}
+function perfStop(p) {
+  if (!p) return Promise.resolve();
+  return new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGINT'); });
+}
+function cpuDiff(f0, f1, c0, c1) {
+  const out = { clients: (c1 - c0) * 10 };
+  if (!process.env.PARLEY_VAR) return out;
+  const f2 = path.join(OUT, 'cpu-fanout-posts.json');
+  execFileSync(process.execPath, [path.join(__dirname, 'cpu.js'), 'diff', f0, f1, f2]);
+  return { ...readJson(f2).cpu_ms, ...out };
+}
 
 async function main() {
   const seed = readJson(path.join(OUT, 'seed.json'));
@@ -25,7 +66,7 @@ async function main() {
   const chat = seed.group.chat;
   const kids = spawnChildren(PROCS);
   const slices = kids.map((_, k) => members.filter((__, i) => i % PROCS === k).map((u) => u.token));
-  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: WS, tokens: slices[i], concurrency: 50, trackChat: chat, timeoutMs: 60000 }, 'opened', 90000)));
+  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: WS, tokens: slices[i], concurrency: 50, trackChat: chat, timeoutMs: 60000, raw: RAW }, 'opened', 90000)));
   const connected = opened.reduce((a, o) => a + o.ok, 0);
   log(`step 4: ${connected}/${members.length} members connected`);
 
@@ -37,6 +78,9 @@ async function main() {
   await Promise.all(kids.map((k) => k.ask({ cmd: 'report' }, 'report', 10000)));
 
   const sent = [];
+  const snap0 = path.join(OUT, 'cpu-fanout0.json'), snap1 = path.join(OUT, 'cpu-fanout1.json');
+  const perf = await perfStart();
+  const c0 = cpuSnap(kids, snap0);
   for (let i = 0; i < POSTS; i++) {
     const cid = `fan-${seed.run}-${i}`;
     const t0 = mono();
@@ -45,6 +89,9 @@ async function main() {
     await sleep(Math.max(0, GAP - (mono() - t0)));
   }
   await sleep(2000);   // stragglers
+  const cpu = cpuDiff(snap0, snap1, c0, cpuSnap(kids, snap1));
+  await perfStop(perf);
+  const cpuPerPost = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / POSTS, 1)]));
   const reports = await Promise.all(kids.map((k) => k.ask({ cmd: 'report' }, 'report', 10000)));
   const status = await Promise.all(kids.map((k) => k.ask({ cmd: 'status' }, 'status', 10000)));
   await closeChildren(kids);
@@ -65,11 +112,13 @@ async function main() {
     if (n > 0) { first.push(min - s.t0); last.push(max - s.t0); spread.push(max - min); }
   }
   const res = {
-    members: members.length, connected, posts: POSTS, gap_ms: GAP, client_procs: PROCS, failed_posts: bad,
+    members: members.length, connected, client: RAW ? 'raw' : 'ws', posts: POSTS, gap_ms: GAP, client_procs: PROCS, failed_posts: bad,
     frames_missing: lost, closed_during: status.reduce((a, s) => a + s.closed, 0),
+    cpu_ms_per_post: cpuPerPost, load_avg_1m: round(require('node:os').loadavg()[0], 2),
     last: summary(last), first: summary(first), spread_first_to_last: summary(spread), http: summary(httpT),
   };
   log(`step 4: last member p50 ${res.last.p50_ms} p99 ${res.last.p99_ms} ms; first p50 ${res.first.p50_ms} p99 ${res.first.p99_ms} ms; first->last p50 ${res.spread_first_to_last.p50_ms} ms; POST answered p50 ${res.http.p50_ms} ms; missing frames ${lost}`);
+  log(`step 4: CPU ms per post ${JSON.stringify(cpuPerPost)} (10 ms ticks over ${POSTS} posts); load ${res.load_avg_1m}`);
   writeResult('fanout', res);
 }
 

@@ -24,8 +24,10 @@
 #   BENCH_USERS          users to register (default 1001)
 #   BENCH_FANOUT_MEMBERS members of the fan-out group (default 1000)
 #   BENCH_FANOUT_POSTS   posts timed in step 4 (default 20)
-#   BENCH_E2E_RATES      paced rates for step 2 (default "200 1000")
-#   BENCH_E2E_SECS       seconds per paced rate (default 5)
+#   BENCH_E2E_RATES      rate steps for step 2 (default "500 1000 ... 5000"),
+#                        until p99 > BENCH_E2E_P99_MS (250) or a frame is lost
+#   BENCH_E2E_SECS       seconds per rate step (default 5)
+#   BENCH_E2E_PAIRS      senders (wrk connections) and receivers on /ws (64)
 #   PARLEY_FCGI_PROCS    FastCGI workers (default: the stack script's, 4)
 #   BENCH_KEEP_VAR=1     keep the state folder (logs) after the run
 set -uo pipefail
@@ -67,6 +69,7 @@ export PARLEY_SEND_RATE=${PARLEY_SEND_RATE:-1000000} PARLEY_SEND_BURST=${PARLEY_
 # per-address and per-user abuse limits (docs/config.md) for it.
 export PARLEY_REGISTER_BURST=${PARLEY_REGISTER_BURST:-1000000} PARLEY_CHATS_BURST=${PARLEY_CHATS_BURST:-1000000}
 export PARLEY_WS_MAX_CONNS_PER_ADDR=${PARLEY_WS_MAX_CONNS_PER_ADDR:-1000000}
+export BENCH_E2E_PAIRS=${BENCH_E2E_PAIRS:-64} BENCH_E2E_CONNS=${BENCH_E2E_CONNS:-${BENCH_E2E_PAIRS:-64}}
 export BENCH_URL=http://127.0.0.1:$PARLEY_HTTP_PORT BENCH_WS_URL=ws://127.0.0.1:$PARLEY_WS_PORT/ws
 
 cleanup() {
@@ -161,8 +164,14 @@ if [ "$WSD_OK" = 1 ]; then
     # Step 3 first: the daemon's "before" RSS is then that of a daemon that
     # has never held a connection.
     if has_step 3; then measured idle timeout 240 node "$BENCH/idle.js" || say "step 3 failed"; fi
-    if has_step 2; then measured e2e timeout 120 node "$BENCH/e2e.js" || say "step 2 failed"; fi
-    if has_step 4; then measured fanout timeout 120 node "$BENCH/fanout.js" || say "step 4 failed"; fi
+    # Step 2 accounts its own CPU per rate step (wrk, receiver, stack).
+    if has_step 2; then
+        BENCH_E2E_WS_URL=ws://127.0.0.1:$PARLEY_HTTP_PORT/ws timeout 600 node "$BENCH/e2e.js" || say "step 2 failed"
+    fi
+    # Step 4 through the front (lighttpd /ws), the page's path.
+    if has_step 4; then
+        BENCH_WS_URL=ws://127.0.0.1:$PARLEY_HTTP_PORT/ws measured fanout timeout 180 node "$BENCH/fanout.js" || say "step 4 failed"
+    fi
     # Step 5: idle browsers through the front (lighttpd /ws, the page's
     # path): memory per connection of lighttpd, beside step 3's daemon figure.
     if has_step 5; then

@@ -3,8 +3,8 @@
 // idle.js (step 3) and fanout.js (step 4).  One process can hold fewer than
 // 20,000 descriptors, so the parent spreads connections over several.
 // Parent -> child (IPC):
-//   {cmd:'open', url, tokens:[...], concurrency, trackChat}
-//        opens one connection per token (at most `concurrency` handshakes
+//   {cmd:'open', url, tokens:[...], concurrency, trackChat, raw}
+//        opens one connection per token (raw: with openRaw below) (at most `concurrency` handshakes
 //        in flight) and answers {type:'opened', ok, failed, reasons, secs}
 //        once every one got its `connected` frame or failed.
 //   {cmd:'status'} -> {type:'status', open, closed, closeCodes}
@@ -55,6 +55,70 @@ function openOne(url, token) {
   });
 }
 
+// A minimal WebSocket client for the fan-out reader (msg.raw): the upgrade
+// written by hand, server frames parsed straight off the socket's 'data'
+// events.  The `ws` library costs ~60 us of CPU per frame on this machine,
+// enough to make the client the slowest part of a 1,000-member fan-out;
+// this reader does only what timing needs (text frames; pings answered;
+// close ends it).  Same resolve contract as openOne.
+function openRaw(url, token) {
+  const net = require('node:net');
+  const crypto = require('node:crypto');
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    let settled = false, upgraded = false, buf = Buffer.alloc(0);
+    const done = (ok, why) => { if (!settled) { settled = true; clearTimeout(timer); resolve({ ok, why }); } };
+    const sock = net.connect(Number(u.port), u.hostname);
+    const timer = setTimeout(() => { done(false, 'no connected frame in 30 s'); sock.destroy(); }, 30000);
+    const conn = { readyState: 0, terminate: () => sock.destroy() };
+    const send = (opcode, payload) => {   // client frames are masked
+      const mask = crypto.randomBytes(4);
+      const p = Buffer.from(payload);
+      for (let i = 0; i < p.length; i++) p[i] ^= mask[i & 3];
+      sock.write(Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | p.length]), mask, p]));
+    };
+    sock.on('connect', () => {
+      sock.setNoDelay(true);
+      sock.write(`GET ${u.pathname}?token=${encodeURIComponent(token)} HTTP/1.1\r\nHost: ${u.host}\r\n` +
+        'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n' +
+        `Sec-WebSocket-Key: ${crypto.randomBytes(16).toString('base64')}\r\n\r\n`);
+    });
+    sock.on('data', (d) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end).toString();
+        if (!/^HTTP\/1\.1 101/.test(head)) { done(false, head.split('\r\n')[0].slice(0, 60)); sock.destroy(); return; }
+        upgraded = true;
+        buf = buf.subarray(end + 4);
+      }
+      while (buf.length >= 2) {
+        const op = buf[0] & 0x0f;
+        let len = buf[1] & 0x7f, off = 2;
+        if (len === 126) { if (buf.length < 4) return; len = buf.readUInt16BE(2); off = 4; }
+        else if (len === 127) { if (buf.length < 10) return; len = Number(buf.readBigUInt64BE(2)); off = 10; }
+        if (buf.length < off + len) return;
+        const payload = buf.subarray(off, off + len);
+        buf = buf.subarray(off + len);
+        if (op === 0x9) { send(0xA, payload); continue; }
+        if (op === 0x8) { conn.readyState = 3; sock.end(); continue; }
+        if (op !== 0x1) continue;
+        if (!settled) {
+          if (payload.toString().includes('"type":"connected"')) { conn.readyState = 1; conns.push(conn); done(true); }
+          continue;
+        }
+        if (trackNeedle) track(payload);
+      }
+    });
+    sock.on('close', () => {
+      if (settled) { conn.readyState = 3; closed++; closeCodes.raw = (closeCodes.raw || 0) + 1; }
+      done(false, 'closed');
+    });
+    sock.on('error', (e) => done(false, (e.code || e.message || 'error').toString().slice(0, 60)));
+  });
+}
+
 async function open(msg) {
   const t0 = mono();
   if (msg.trackChat) trackNeedle = `"chat_id":${msg.trackChat},`;
@@ -63,7 +127,7 @@ async function open(msg) {
   const deadline = Date.now() + (msg.timeoutMs || 150000);
   async function worker() {
     while (next < msg.tokens.length && Date.now() < deadline) {
-      const r = await openOne(msg.url, msg.tokens[next++]);
+      const r = await (msg.raw ? openRaw : openOne)(msg.url, msg.tokens[next++]);
       if (r.ok) ok++; else { failed++; reasons[r.why] = (reasons[r.why] || 0) + 1; }
     }
   }
@@ -76,7 +140,7 @@ async function open(msg) {
 process.on('message', (msg) => {
   if (msg.cmd === 'open') open(msg).catch((e) => process.send({ type: 'opened', ok: 0, failed: msg.tokens.length, reasons: { [String(e)]: 1 }, secs: 0 }));
   else if (msg.cmd === 'status') {
-    const open_ = conns.filter((w) => w.readyState === WebSocket.OPEN).length;
+    const open_ = conns.filter((w) => w.readyState === 1).length;   // WebSocket.OPEN
     process.send({ type: 'status', open: open_, closed, closeCodes });
   } else if (msg.cmd === 'report') {
     process.send({ type: 'report', posts: Object.fromEntries(posts) });
