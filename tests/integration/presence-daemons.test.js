@@ -17,6 +17,17 @@ test.before(async () => { S = await getStack(); });
 
 const psql = (sql) => execFileSync('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-c', sql],
   { encoding: 'utf8' }).trim();
+// An idempotent request (a report, a GET), retried once when the connection itself failed:
+// the client reuses keep-alive sockets, and lighttpd closes one that sat
+// idle for 5 s (here: while a long step ran), which can race the reuse.
+async function call(method, path, opts) {
+  try {
+    return await api(S, method, path, opts);
+  } catch (e) {
+    if (e.message !== 'fetch failed') throw e;
+    return api(S, method, path, opts);
+  }
+}
 const REPORT_EVERY_MS = 15000;
 const TTL_MS = 40000;
 
@@ -25,7 +36,7 @@ async function openTab(user, n, tabId) {
   const conn = wsConnect({ wsUrl: S.wsUrls[n] }, user.token);
   await conn.opened;
   await conn.waitFor((f) => f.type === 'connected');
-  const report = () => api(S, 'POST', '/api/presence', { token: user.token, body: { tab_id: tabId, state: 'active' } })
+  const report = () => call('POST', '/api/presence', { token: user.token, body: { tab_id: tabId, state: 'active' } })
     .then((r) => assert.equal(r.status, 204, r.text));
   await report();
   const timer = setInterval(() => { report().catch(() => {}); }, REPORT_EVERY_MS);
@@ -35,7 +46,7 @@ async function openTab(user, n, tabId) {
 }
 
 const statusOf = async (viewer, u) => {
-  const r = await api(S, 'GET', `/api/presence?user_ids=${u.id}`, { token: viewer.token });
+  const r = await call('GET', `/api/presence?user_ids=${u.id}`, { token: viewer.token });
   assert.equal(r.status, 200, r.text);
   return r.json.presence[0];
 };

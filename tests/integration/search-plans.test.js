@@ -18,6 +18,17 @@ test.before(async () => { S = await getStack(); });
 
 const psql = (sql) => execFileSync('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-c', sql],
   { encoding: 'utf8' }).trim();
+// GET/idempotent request, retried once when the connection itself failed:
+// the client reuses keep-alive sockets, and lighttpd closes one that sat
+// idle for 5 s (here: while a long step ran), which can race the reuse.
+async function call(method, path, opts) {
+  try {
+    return await api(S, method, path, opts);
+  } catch (e) {
+    if (e.message !== 'fetch failed') throw e;
+    return api(S, method, path, opts);
+  }
+}
 const ids = (text) => (text ? text.split(',').map(Number) : []);
 
 test('rare, common and formerly common words each give the newest matches of your chats only', { timeout: 240000 }, async () => {
@@ -52,7 +63,7 @@ test('rare, common and formerly common words each give the newest matches of you
     let before = 2 ** 53 - 1;
     for (let page = 0; page < 3; page++) {
       const qs = `q=${word}&limit=7${page ? `&before=${before}` : ''}`;
-      const r = await api(S, 'GET', `/api/search?${qs}`, { token: b.token });
+      const r = await call('GET', `/api/search?${qs}`, { token: b.token });
       assert.equal(r.status, 200, r.text);
       const got = r.json.results.map((h) => h.message.id);
       const want = truth(word, before, 8);
@@ -65,11 +76,11 @@ test('rare, common and formerly common words each give the newest matches of you
     }
   }
   // One chat: c's view of the other chat, and b refused it.
-  const r = await api(S, 'GET', `/api/search?q=${t}c&chat_id=${other}&limit=5`, { token: c.token });
+  const r = await call('GET', `/api/search?q=${t}c&chat_id=${other}&limit=5`, { token: c.token });
   assert.equal(r.status, 200, r.text);
   assert.deepEqual(r.json.results.map((h) => h.message.id),
     ids(psql(`SELECT string_agg(id::text, ',' ORDER BY id DESC) FROM (SELECT id FROM messages
                 WHERE chat_id = ${other} AND tsv @@ parley_search_query(ARRAY['${t}c'])
                 ORDER BY id DESC LIMIT 5) x`)));
-  assert.equal((await api(S, 'GET', `/api/search?q=${t}c&chat_id=${other}`, { token: b.token })).status, 404);
+  assert.equal((await call('GET', `/api/search?q=${t}c&chat_id=${other}`, { token: b.token })).status, 404);
 });
