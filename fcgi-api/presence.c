@@ -3,10 +3,11 @@
  * Presence lives in PostgreSQL, fed by the pages themselves: each tab
  * POSTs {"tab_id","state"} while its WebSocket is connected, so tabs on
  * any number of ws-daemons meet in one place and every API worker answers
- * the same (sql/005_uploads.sql has the model).  After each report the
- * worker asks the database which users' status changed (expired reports
- * included: a dead daemon's users), debounced per user, and PUSHes a
- * `presence` event for each to the users who share a chat with them.
+ * the same (sql/005_uploads.sql has the model).  With each report (one
+ * round trip) the database also answers which users' status changed
+ * (expired reports included: a dead daemon's users), debounced per user,
+ * each with the users who share a chat with them; the worker PUSHes a
+ * `presence` event for each to those users.
  * Presence is not a stored change: it has no seq and is not in /api/sync;
  * a client reloads it with GET /api/presence after a reconnect. */
 #include "presence.h"
@@ -15,7 +16,6 @@
 #include "event.h"
 #include "http.h"
 #include "jsonx.h"
-#include "log.h"
 #include "notify.h"
 #include "render.h"
 #include "reply.h"
@@ -30,16 +30,12 @@
 #define PRESENCE_DUE_BATCH 200
 #define PRESENCE_TAB_MAX 64
 
-static const struct db_stmt st_beat = {
-    "presence_beat", "SELECT parley_presence_beat($1, $2, $3, $4)", 4
-};
-static const struct db_stmt st_due = {
-    "presence_due", "SELECT user_id, status, last_seen_at FROM parley_presence_due($1, $2)", 2
-};
-static const struct db_stmt st_peers = {
-    "presence_peers",
-    "SELECT DISTINCT o.user_id FROM chat_members m JOIN chat_members o ON o.chat_id = m.chat_id "
-    " WHERE m.user_id = $1 AND o.user_id <> $1", 1
+/* The report, then every due change with the users to tell (one round
+ * trip; parley_presence_report in sql/007_search_presence.sql). */
+static const struct db_stmt st_report = {
+    "presence_report",
+    "SELECT user_id, status, last_seen_at, peers FROM parley_presence_report($1, $2, $3, $4, $5, $6)",
+    6
 };
 /* Only users who share a chat with the caller (or the caller): presence is
  * not public. */
@@ -62,61 +58,55 @@ static json_object *presence_entry(long long user_id, const char *status, const 
     return o;
 }
 
-/* Sends `presence` for row i of the due result to the user's peers. */
-static void presence_announce(struct app *app, const PGresult *due, int i)
+/* Parses a bigint[] in PostgreSQL's text form ("{1,2,3}") into a new
+ * array (freed by the caller); returns the count, 0 for "{}". */
+static size_t presence_ids(const char *text, struct event_recipient **out)
 {
-    char uid[ID_BUF];
-    long long user_id = render_int64(due, i, 0);
-    const char *params[1] = { render_id(uid, user_id) };
-    struct event_recipient *rc = NULL;
-    json_object *ev = NULL;
-    PGresult *r = NULL;
-    size_t len;
-    char *env;
-    int n;
+    size_t n = 0, cap = 1;
+    struct event_recipient *rc;
 
-    if (db_run(app->db, &st_peers, params, &r) != DB_OK) {
-        log_warn("presence peers of %lld: %s", user_id, db_error(app->db));
-        return;
+    for (const char *p = text; *p; p++)
+        cap += *p == ',';
+    rc = xcalloc(cap, sizeof *rc);
+    for (const char *p = text; *p && n < cap;) {
+        char *end;
+        long long v;
+        if (*p < '0' || *p > '9') {
+            p++;
+            continue;
+        }
+        v = strtoll(p, &end, 10);
+        rc[n++].user_id = v;
+        p = end;
     }
-    n = PQntuples(r);
-    if (n == 0)
-        goto out;
-    rc = xcalloc((size_t)n, sizeof *rc);
-    for (int k = 0; k < n; k++)
-        rc[k].user_id = render_int64(r, k, 0);
-    ev = presence_entry(user_id, PQgetvalue(due, i, 1), render_str(due, i, 2));
-    jsonx_add(ev, "type", json_object_new_string("presence"));
-    env = event_encode("presence", 0, ev, rc, (size_t)n, &len);
-    notify_send(app->notify, env, len);
-    free(env);
-out:
-    json_object_put(ev);
-    free(rc);
-    PQclear(r);
+    *out = rc;
+    return n;
 }
 
-/* Announces every due change (this user's, expired tabs', debounced ones). */
-static void presence_flush(struct app *app)
+/* Sends `presence` for row i of the report's result to the user's peers. */
+static void presence_announce(struct app *app, const PGresult *due, int i)
 {
-    char deb[ID_BUF], lim[ID_BUF];
-    const char *params[2] = { render_id(deb, PRESENCE_DEBOUNCE_SECS),
-                              render_id(lim, PRESENCE_DUE_BATCH) };
-    PGresult *r;
+    struct event_recipient *rc = NULL;
+    size_t n = presence_ids(PQgetvalue(due, i, 3), &rc), len;
+    json_object *ev;
+    char *env;
 
-    if (db_run(app->db, &st_due, params, &r) != DB_OK) {
-        log_warn("presence: %s", db_error(app->db));
-        return;
-    }
-    for (int i = 0; i < PQntuples(r); i++)
-        presence_announce(app, r, i);
-    PQclear(r);
+    if (n == 0)
+        goto out;
+    ev = presence_entry(render_int64(due, i, 0), PQgetvalue(due, i, 1), render_str(due, i, 2));
+    jsonx_add(ev, "type", json_object_new_string("presence"));
+    env = event_encode("presence", 0, ev, rc, n, &len);
+    notify_send(app->notify, env, len);
+    free(env);
+    json_object_put(ev);
+out:
+    free(rc);
 }
 
 void presence_post(struct app *app, struct req *req, struct resp *resp)
 {
-    char uid[ID_BUF], ttl[ID_BUF], tab[PRESENCE_TAB_MAX + 1];
-    const char *params[4], *t, *state;
+    char uid[ID_BUF], ttl[ID_BUF], deb[ID_BUF], lim[ID_BUF], tab[PRESENCE_TAB_MAX + 1];
+    const char *params[6], *t, *state;
     json_object *body = http_json_body(req, resp);
     PGresult *r = NULL;
     enum db_status st;
@@ -142,12 +132,15 @@ void presence_post(struct app *app, struct req *req, struct resp *resp)
     params[1] = tab;
     params[2] = state;
     params[3] = render_id(ttl, PRESENCE_TTL_SECS);
-    st = db_run(app->db, &st_beat, params, &r);
+    params[4] = render_id(deb, PRESENCE_DEBOUNCE_SECS);
+    params[5] = render_id(lim, PRESENCE_DUE_BATCH);
+    st = db_run(app->db, &st_report, params, &r);
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
         goto out;
     }
-    presence_flush(app);
+    for (int i = 0; i < PQntuples(r); i++)
+        presence_announce(app, r, i);
     resp->status = 204;
 out:
     PQclear(r);
