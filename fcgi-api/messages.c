@@ -15,6 +15,7 @@
 #include "mention.h"
 #include "throttle.h"
 #include "render.h"
+#include "shape.h"
 #include "reply.h"
 #include "validate.h"
 #include "xmem.h"
@@ -33,18 +34,18 @@ static const struct db_stmt st_member = {
 /* Older first-page/`before` pages walk down from the top... */
 static const struct db_stmt st_page_desc = {
     "msg_page_desc",
-    "SELECT * FROM (SELECT " MESSAGE_COLS " FROM message_v "
+    "SELECT * FROM (SELECT " SHAPE_MESSAGE_COLS " FROM message_v "
     "  WHERE chat_id = $1 AND id < $2 AND id > $3 ORDER BY id DESC LIMIT $4) p "
     " ORDER BY id", 4
 };
 /* ...`after` pages walk up from the marker. */
 static const struct db_stmt st_page_asc = {
     "msg_page_asc",
-    "SELECT " MESSAGE_COLS " FROM message_v "
+    "SELECT " SHAPE_MESSAGE_COLS " FROM message_v "
     " WHERE chat_id = $1 AND id < $2 AND id > $3 ORDER BY id LIMIT $4", 4
 };
 static const struct db_stmt st_one = {
-    "msg_one", "SELECT " MESSAGE_COLS " FROM message_v WHERE id = $1", 1
+    "msg_one", "SELECT " SHAPE_MESSAGE_COLS " FROM message_v WHERE id = $1", 1
 };
 static const struct db_stmt st_post = {
     "msg_post",
@@ -119,7 +120,7 @@ static json_object *messages_load(struct app *app, long long id, enum db_status 
     if (*st != DB_OK)
         return NULL;
     if (PQntuples(r) == 1)
-        m = render_message(r, 0, 0);
+        m = shape_message(r, 0, 0);
     PQclear(r);
     if (m)
         attach_one(app, m);
@@ -160,7 +161,7 @@ void messages_list(struct app *app, struct req *req, struct resp *resp)
     for (int i = 0; i < n; i++) {
         if (n > limit && ((!has_after && i == 0) || (has_after && i == n - 1)))
             continue;
-        json_object_array_add(arr, render_message(r, i, 0));
+        json_object_array_add(arr, shape_message(r, i, 0));
     }
     PQclear(r);
     attach_messages(app, arr);
