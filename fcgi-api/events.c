@@ -59,6 +59,34 @@ static long events_recipients(struct app *app, long long chat_id, int with_unrea
     return n;
 }
 
+size_t events_recipients_of(const PGresult *r, int row, int col, int with_unread,
+                            long long except, struct event_recipient **out)
+{
+    long long *ids = NULL, *unread = NULL, *total = NULL;
+    size_t n = render_int64_array(r, row, col, &ids), nu = 0, nt = 0, k = 0;
+
+    if (with_unread) {
+        nu = render_int64_array(r, row, col + 1, &unread);
+        nt = render_int64_array(r, row, col + 2, &total);
+    }
+    *out = xcalloc(n + 1, sizeof **out);
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] == except)
+            continue;
+        (*out)[k].user_id = ids[i];
+        if (with_unread && i < nu && i < nt) {
+            (*out)[k].has_unread = 1;
+            (*out)[k].unread_count = unread[i];
+            (*out)[k].total_unread = total[i];
+        }
+        k++;
+    }
+    free(ids);
+    free(unread);
+    free(total);
+    return k;
+}
+
 static void events_push(struct app *app, const char *type, long long seq, json_object *ev,
                         const struct event_recipient *rc, size_t n)
 {
@@ -112,28 +140,20 @@ void events_new_message(struct app *app, long long chat_id, long long seq,
     free(rc);
 }
 
-void events_message_updated(struct app *app, long long chat_id, long long seq,
-                            json_object *message)
+void events_message_updated_to(struct app *app, long long chat_id, long long seq,
+                               json_object *message, const struct event_recipient *rc,
+                               size_t n)
 {
-    struct event_recipient *rc;
-    long n = events_recipients(app, chat_id, 0, 0, &rc);
-
-    if (n >= 0)
-        events_send(app, "message_updated", seq,
-                    shape_ev_message_updated(seq, chat_id, message), rc, (size_t)n);
-    free(rc);
+    events_send(app, "message_updated", seq, shape_ev_message_updated(seq, chat_id, message),
+                rc, n);
 }
 
-void events_message_deleted(struct app *app, long long chat_id, long long seq,
-                            long long message_id)
+void events_message_deleted_to(struct app *app, long long chat_id, long long seq,
+                               long long message_id, const struct event_recipient *rc,
+                               size_t n)
 {
-    struct event_recipient *rc;
-    long n = events_recipients(app, chat_id, 1, 0, &rc);
-
-    if (n >= 0)
-        events_send(app, "message_deleted", seq,
-                    shape_ev_message_deleted(seq, chat_id, message_id), rc, (size_t)n);
-    free(rc);
+    events_send(app, "message_deleted", seq, shape_ev_message_deleted(seq, chat_id, message_id),
+                rc, n);
 }
 
 /* chat_created with the chat as `to` sees it: to `to` alone, or to all nall
@@ -178,18 +198,15 @@ void events_chat_created(struct app *app, long long chat_id, long long seq)
     free(rc);
 }
 
-void events_read(struct app *app, long long chat_id, long long seq, long long reader,
-                 long long last_read, long long unread, long long total)
+void events_read_to(struct app *app, long long chat_id, long long seq, long long reader,
+                    long long last_read, long long unread, long long total,
+                    const struct event_recipient *others, size_t n)
 {
-    struct event_recipient me = { reader, 1, unread, total }, *rc;
-    long n;
+    struct event_recipient me = { reader, 1, unread, total };
 
     events_send(app, "unread_update", seq, shape_ev_unread_update(seq, chat_id), &me, 1);
-    n = events_recipients(app, chat_id, 0, reader, &rc);
-    if (n > 0)
-        events_send(app, "read_receipt", seq,
-                    shape_ev_read_receipt(seq, chat_id, reader, last_read), rc, (size_t)n);
-    free(rc);
+    events_send(app, "read_receipt", seq, shape_ev_read_receipt(seq, chat_id, reader, last_read),
+                others, n);
 }
 
 void events_typing(struct app *app, long long chat_id, long long user_id,

@@ -3,6 +3,7 @@
 
 #include "jsonx.h"
 #include "log.h"
+#include "xmem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,27 @@ const char *render_str(const PGresult *r, int row, int col)
     if (PQgetisnull(r, row, col))
         return NULL;
     return PQgetvalue(r, row, col);
+}
+
+size_t render_int64_array(const PGresult *r, int row, int col, long long **out)
+{
+    const char *s = render_str(r, row, col);
+    size_t n = 0, cap = 1;
+    char *end;
+
+    *out = NULL;
+    if (!s || s[0] != '{' || s[1] == '}')
+        return 0;
+    for (const char *p = s; *p; p++)
+        cap += *p == ',';
+    *out = xcalloc(cap, sizeof **out);
+    for (const char *p = s + 1; n < cap && *p && *p != '}'; p = end + (*end == ',')) {
+        long long v = strtoll(p, &end, 10);
+        if (end == p)
+            break;      /* not a number: PostgreSQL never sends this */
+        (*out)[n++] = v;
+    }
+    return n;
 }
 
 json_object *render_json(const PGresult *r, int row, int col)

@@ -14,6 +14,10 @@ const char *render_id(char buf[ID_BUF], long long v);
 long long render_int64(const PGresult *r, int row, int col);
 const char *render_str(const PGresult *r, int row, int col);
 
+/* The SQL bigint[] text at (row, col), e.g. "{1,2,3}", into *out (a new
+ * array the caller frees; NULL when empty or SQL NULL).  Returns the count. */
+size_t render_int64_array(const PGresult *r, int row, int col, long long **out);
+
 /* JSON text at (row, col) parsed; a new reference, or NULL for SQL NULL
  * or text that does not parse (logged). */
 json_object *render_json(const PGresult *r, int row, int col);

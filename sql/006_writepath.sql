@@ -1,0 +1,136 @@
+-- 006_writepath.sql -- one round trip per write.
+--
+-- Each write function below returns, with its status, everything the HTTP
+-- answer and the live event need: the stored message as the client sees it
+-- (a message_v row), whether it has attachments, and the chat's members
+-- with each one's unread count and total, as arrays aligned by index.  The
+-- worker then answers and PUSHes without another query (posts that carry
+-- files load their attachment rows once more).  The functions of 001/003
+-- stay for the old statements; the API calls only these.
+
+-- A chat's members with their unread counts and totals, as this
+-- transaction sees them (after its own updates).
+CREATE FUNCTION parley_recipients(p_chat bigint, OUT member_ids bigint[],
+                                  OUT unread_counts bigint[], OUT total_unreads bigint[])
+LANGUAGE sql STABLE AS $$
+    SELECT array_agg(cm.user_id ORDER BY cm.user_id),
+           array_agg(cm.unread_count::bigint ORDER BY cm.user_id),
+           array_agg((SELECT coalesce(sum(o.unread_count), 0)::bigint FROM chat_members o
+                       WHERE o.user_id = cm.user_id) ORDER BY cm.user_id)
+      FROM chat_members cm WHERE cm.chat_id = p_chat
+$$;
+
+-- Post a message, claiming its uploads in the same transaction.
+-- status: 'created' | 'exists' (same client_id: the stored one is returned)
+-- | 'not_member' | 'bad_reply' | 'rate_limited' (seq holds the seconds to
+-- wait).  Uploads that are not the sender's, or already in another message,
+-- raise SQLSTATE P0002 and nothing is stored.
+-- Compared with parley_post_message: no separate client_id lookup (the
+-- insert's ON CONFLICT finds a twin; a repeat costs one unused seq, and
+-- seqs may have gaps anyway), and the answer rides along.
+CREATE FUNCTION parley_post(p_chat bigint, p_sender bigint, p_content text,
+                            p_client_id text, p_rate real, p_burst real,
+                            p_reply_to bigint, p_mentions text[], p_uploads bigint[],
+                            OUT status text, OUT seq bigint, OUT msg message_v,
+                            OUT has_uploads boolean, OUT member_ids bigint[],
+                            OUT unread_counts bigint[], OUT total_unreads bigint[])
+LANGUAGE plpgsql AS $$
+DECLARE
+    s    bigint;
+    wait bigint;
+    mid  bigint;
+    ids  bigint[];
+BEGIN
+    PERFORM 1 FROM chat_members cm WHERE cm.chat_id = p_chat AND cm.user_id = p_sender;
+    IF NOT FOUND THEN
+        status := 'not_member';
+        RETURN;
+    END IF;
+    wait := parley_take_token(p_sender, p_rate, p_burst);
+    IF wait > 0 THEN
+        status := 'rate_limited';
+        seq := wait;
+        RETURN;
+    END IF;
+    IF p_reply_to IS NOT NULL THEN
+        PERFORM 1 FROM messages m WHERE m.id = p_reply_to AND m.chat_id = p_chat;
+        IF NOT FOUND THEN
+            status := 'bad_reply';
+            RETURN;
+        END IF;
+    END IF;
+    IF cardinality(p_mentions) > 0 THEN
+        SELECT array_agg(u.id ORDER BY u.id) INTO ids
+          FROM users u JOIN chat_members cm ON cm.user_id = u.id AND cm.chat_id = p_chat
+         WHERE lower(u.username) = ANY (p_mentions) AND u.id <> p_sender;
+    END IF;
+    -- Lock the chat row: orders posts within one chat, never across.
+    PERFORM 1 FROM chats c WHERE c.id = p_chat FOR NO KEY UPDATE;
+    PERFORM pg_current_xact_id();          -- xid before seq: see 001
+    s := nextval('change_seq');
+    mid := parley_insert_message(p_chat, p_sender, p_content, p_client_id,
+                                 p_reply_to, ids, NULL, s);
+    IF mid IS NULL THEN                    -- the same client_id was sent before
+        SELECT m.id INTO mid FROM messages m
+         WHERE m.chat_id = p_chat AND m.sender_id = p_sender AND m.client_id = p_client_id;
+        status := 'exists';
+    ELSE
+        status := 'created';
+    END IF;
+    IF cardinality(p_uploads) > 0 THEN
+        PERFORM parley_claim_uploads(mid, p_sender, p_uploads);
+    END IF;
+    SELECT * INTO msg FROM message_v v WHERE v.id = mid;
+    seq := msg.seq;
+    has_uploads := cardinality(p_uploads) > 0 OR
+                   (status = 'exists' AND EXISTS (SELECT 1 FROM uploads u WHERE u.message_id = mid));
+    SELECT r.member_ids, r.unread_counts, r.total_unreads
+      INTO member_ids, unread_counts, total_unreads FROM parley_recipients(p_chat) r;
+END
+$$;
+
+-- Edit (p_content) or delete (p_content NULL) a message: parley_change_message
+-- of 003, with the message as it now is and the recipients.
+CREATE FUNCTION parley_change(p_msg bigint, p_user bigint, p_content text,
+                              p_rate real, p_burst real,
+                              OUT status text, OUT chat_id bigint, OUT seq bigint,
+                              OUT msg message_v, OUT has_uploads boolean,
+                              OUT member_ids bigint[], OUT unread_counts bigint[],
+                              OUT total_unreads bigint[])
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT c.status, c.chat_id, c.seq INTO status, chat_id, seq
+      FROM parley_change_message(p_msg, p_user, p_content, p_rate, p_burst) c;
+    IF status <> 'ok' THEN
+        RETURN;
+    END IF;
+    IF p_content IS NOT NULL THEN
+        SELECT * INTO msg FROM message_v v WHERE v.id = p_msg;
+        has_uploads := EXISTS (SELECT 1 FROM uploads u WHERE u.message_id = p_msg);
+    END IF;
+    SELECT r.member_ids, r.unread_counts, r.total_unreads
+      INTO member_ids, unread_counts, total_unreads FROM parley_recipients(chat_id) r;
+END
+$$;
+
+-- Move a read marker: parley_mark_read of 003, with the reader's unread
+-- count and total after it and the chat's members (for read_receipt).
+CREATE FUNCTION parley_read(p_chat bigint, p_user bigint, p_msg bigint,
+                            OUT status text, OUT last_read bigint, OUT seq bigint,
+                            OUT unread bigint, OUT total bigint, OUT member_ids bigint[])
+LANGUAGE plpgsql AS $$
+BEGIN
+    SELECT r.status, r.last_read, r.seq INTO status, last_read, seq
+      FROM parley_mark_read(p_chat, p_user, p_msg) r;
+    IF status NOT IN ('ok', 'unchanged') THEN
+        RETURN;
+    END IF;
+    SELECT cm.unread_count INTO unread FROM chat_members cm
+     WHERE cm.chat_id = p_chat AND cm.user_id = p_user;
+    total := parley_total_unread(p_user);
+    IF status = 'ok' THEN
+        SELECT array_agg(cm.user_id ORDER BY cm.user_id) INTO member_ids
+          FROM chat_members cm WHERE cm.chat_id = p_chat;
+    END IF;
+END
+$$;
