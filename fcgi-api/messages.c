@@ -61,7 +61,7 @@ static const struct db_stmt st_change = {
     "msg_change",
     "SELECT c.status, c.chat_id, c.seq, " SHAPE_MESSAGE_COLS_OF("(c.msg)") ", "
     "       c.has_uploads, c.member_ids, c.unread_counts, c.total_unreads "
-    "  FROM parley_change($1, $2, $3, $4, $5) c", 5
+    "  FROM parley_change($1, $2, $3, $4, $5, $6::text[]) c", 6
 };
 #define CHANGE_COL_MESSAGE 3
 #define CHANGE_COL_UPLOADS (CHANGE_COL_MESSAGE + SHAPE_MESSAGE_NCOLS)
@@ -302,17 +302,24 @@ static void messages_change(struct app *app, struct req *req, struct resp *resp,
                             const char *content)
 {
     char mid[ID_BUF], uid[ID_BUF], rate[ID_BUF], burst[ID_BUF];
-    const char *params[5] = { render_id(mid, req->ids[0]), render_id(uid, req->user.sub),
+    char mentions[MENTION_MAX * (MENTION_NAME_MAX + 3) + 3];
+    const char *params[6] = { render_id(mid, req->ids[0]), render_id(uid, req->user.sub),
                               content, render_id(rate, app->cfg.send_rate),
-                              render_id(burst, app->cfg.send_burst) };
+                              render_id(burst, app->cfg.send_burst), NULL };
     struct event_recipient *rc = NULL;
     json_object *msg = NULL;
     PGresult *r = NULL;
     const char *status;
-    enum db_status st = db_run(app->db, &st_change, params, &r);
+    enum db_status st;
     long long chat_id, seq;
     size_t nrc;
 
+    /* An edit's mentions are those of its new text. */
+    if (content) {
+        messages_mentions(content, mentions, sizeof mentions);
+        params[5] = mentions;
+    }
+    st = db_run(app->db, &st_change, params, &r);
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
         goto out;

@@ -53,7 +53,7 @@ static const struct db_stmt st_changes = {
 #define SYNC_COL_MUTED (SYNC_COL_ABOUT_ME + 1)
 static const struct db_stmt st_unreads = {
     "sync_unreads",
-    "SELECT cm.chat_id, cm.unread_count "
+    "SELECT cm.chat_id, cm.unread_count, cm.mention_count "
     "  FROM chat_members cm WHERE cm.user_id = $1 ORDER BY cm.chat_id", 1
 };
 
@@ -160,6 +160,7 @@ void sync_get(struct app *app, struct req *req, struct resp *resp)
         json_object *ch = json_object_new_object();
         jsonx_add(ch, "id", json_object_new_int64(render_int64(u, i, 0)));
         jsonx_add(ch, "unread_count", json_object_new_int64(render_int64(u, i, 1)));
+        jsonx_add(ch, "mention_count", json_object_new_int64(render_int64(u, i, 2)));
         total += render_int64(u, i, 1);
         json_object_array_add(chats, ch);
     }

@@ -89,27 +89,97 @@ BEGIN
 END
 $$;
 
--- Edit (p_content) or delete (p_content NULL) a message: parley_change_message
--- of 003, with the message as it now is and the recipients.
+-- Edit (p_content) or delete (p_content NULL) a message.
+-- status: 'ok' | 'unchanged' (already deleted) | 'not_found' (no such message
+-- or not a member of its chat) | 'forbidden' (not the author, or a system
+-- line) | 'deleted' (edit of a deleted message) | 'rate_limited' (edits
+-- only; seq holds the seconds to wait).
+-- As parley_change_message of 003, and an edit also recomputes the
+-- mentions from p_mentions (lower-cased @names, as for a post): members
+-- who have not read the message yet gain or lose it on their mention_count,
+-- so the stored count stays what a recount would give.
 CREATE FUNCTION parley_change(p_msg bigint, p_user bigint, p_content text,
-                              p_rate real, p_burst real,
+                              p_rate real, p_burst real, p_mentions text[],
                               OUT status text, OUT chat_id bigint, OUT seq bigint,
                               OUT msg message_v, OUT has_uploads boolean,
                               OUT member_ids bigint[], OUT unread_counts bigint[],
                               OUT total_unreads bigint[])
 LANGUAGE plpgsql AS $$
+DECLARE
+    m    messages%ROWTYPE;
+    s    bigint;
+    wait bigint;
+    ids  bigint[] := '{}';
 BEGIN
-    SELECT c.status, c.chat_id, c.seq INTO status, chat_id, seq
-      FROM parley_change_message(p_msg, p_user, p_content, p_rate, p_burst) c;
-    IF status <> 'ok' THEN
+    SELECT mm.* INTO m FROM messages mm
+      JOIN chat_members cm ON cm.chat_id = mm.chat_id AND cm.user_id = p_user
+     WHERE mm.id = p_msg;
+    IF NOT FOUND THEN
+        status := 'not_found';
+        RETURN;
+    END IF;
+    chat_id := m.chat_id;
+    IF m.sender_id <> p_user OR m.system IS NOT NULL THEN
+        status := 'forbidden';
         RETURN;
     END IF;
     IF p_content IS NOT NULL THEN
+        wait := parley_take_token(p_user, p_rate, p_burst);
+        IF wait > 0 THEN
+            status := 'rate_limited';
+            seq := wait;
+            RETURN;
+        END IF;
+        IF cardinality(p_mentions) > 0 THEN
+            SELECT coalesce(array_agg(u.id ORDER BY u.id), '{}') INTO ids
+              FROM users u JOIN chat_members cm ON cm.user_id = u.id AND cm.chat_id = m.chat_id
+             WHERE lower(u.username) = ANY (p_mentions) AND u.id <> p_user;
+        END IF;
+    END IF;
+    -- The chat row first (as posts and membership changes do), then the
+    -- message: counts of a chat change under one lock order.
+    PERFORM 1 FROM chats c WHERE c.id = m.chat_id FOR NO KEY UPDATE;
+    SELECT * INTO m FROM messages WHERE id = p_msg FOR NO KEY UPDATE;
+    IF m.deleted_at IS NOT NULL THEN
+        status := CASE WHEN p_content IS NULL THEN 'unchanged' ELSE 'deleted' END;
+        seq := m.seq;
+        RETURN;
+    END IF;
+    PERFORM pg_current_xact_id();          -- xid before seq: see 001
+    s := nextval('change_seq');
+    IF p_content IS NULL THEN
+        UPDATE messages SET content = NULL, deleted_at = now(), seq = s WHERE id = p_msg;
+        -- It no longer counts for those who had not read it.
+        UPDATE chat_members cm
+           SET unread_count = greatest(cm.unread_count - 1, 0),
+               mention_count = CASE WHEN cm.user_id = ANY (m.mentions)
+                                    THEN greatest(cm.mention_count - 1, 0)
+                                    ELSE cm.mention_count END
+         WHERE cm.chat_id = m.chat_id AND cm.user_id <> m.sender_id
+           AND cm.last_read_message_id < p_msg;
+        DELETE FROM reactions WHERE message_id = p_msg;
+        INSERT INTO changes (seq, chat_id, kind, message_id, user_id)
+        VALUES (s, m.chat_id, 'message_delete', p_msg, p_user);
+    ELSE
+        UPDATE messages SET content = p_content, edited_at = now(), seq = s, mentions = ids
+         WHERE id = p_msg;
+        IF ids IS DISTINCT FROM m.mentions THEN
+            UPDATE chat_members cm
+               SET mention_count = greatest(cm.mention_count
+                       + (cm.user_id = ANY (ids))::int - (cm.user_id = ANY (m.mentions))::int, 0)
+             WHERE cm.chat_id = m.chat_id AND cm.user_id <> m.sender_id
+               AND cm.last_read_message_id < p_msg
+               AND (cm.user_id = ANY (ids)) <> (cm.user_id = ANY (m.mentions));
+        END IF;
+        INSERT INTO changes (seq, chat_id, kind, message_id, user_id)
+        VALUES (s, m.chat_id, 'message_edit', p_msg, p_user);
         SELECT * INTO msg FROM message_v v WHERE v.id = p_msg;
         has_uploads := EXISTS (SELECT 1 FROM uploads u WHERE u.message_id = p_msg);
     END IF;
+    status := 'ok';
+    seq := s;
     SELECT r.member_ids, r.unread_counts, r.total_unreads
-      INTO member_ids, unread_counts, total_unreads FROM parley_recipients(chat_id) r;
+      INTO member_ids, unread_counts, total_unreads FROM parley_recipients(m.chat_id) r;
 END
 $$;
 
