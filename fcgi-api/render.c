@@ -56,6 +56,10 @@ json_object *render_json(const PGresult *r, int row, int col)
 
     if (!s)
         return NULL;
+    /* Most messages have no mentions and no reactions: skip the parser
+     * (a tokener per call) for the empty array. */
+    if (s[0] == '[' && s[1] == ']' && s[2] == '\0')
+        return json_object_new_array();
     o = json_tokener_parse(s);
     if (!o)
         log_error("column %d holds text that is not JSON", col);
