@@ -121,17 +121,17 @@ void messages_list(struct app *app, struct req *req, struct resp *resp)
     const char *params[4];
     int has_after, n;
     json_object *arr, *o;
-    PGresult *r;
+    PGresult *r = NULL;
     enum db_status st;
 
     if (messages_query_id(req, resp, "before", &before) < 0 ||
         (has_after = messages_query_id(req, resp, "after", &after)) < 0 ||
         messages_query_id(req, resp, "limit", &limit) < 0)
-        return;
+        goto out;
     if (limit > MSG_LIMIT_MAX)
         limit = MSG_LIMIT_MAX;
     if (messages_is_member(app, req, resp, req->ids[0]) != 1)
-        return;
+        goto out;
     params[0] = render_id(cid, req->ids[0]);
     params[1] = render_id(b, before);
     params[2] = render_id(a, after);
@@ -139,7 +139,7 @@ void messages_list(struct app *app, struct req *req, struct resp *resp)
     st = db_run(app->db, has_after ? &st_page_asc : &st_page_desc, params, &r);
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
-        return;
+        goto out;
     }
     n = PQntuples(r);
     arr = json_object_new_array_ext(n);
@@ -150,12 +150,13 @@ void messages_list(struct app *app, struct req *req, struct resp *resp)
             continue;
         json_object_array_add(arr, shape_message(r, i, 0));
     }
-    PQclear(r);
     attach_messages(app, arr);
     o = json_object_new_object();
     jsonx_add(o, "messages", arr);
     jsonx_add(o, "has_more", json_object_new_boolean(n > limit));
     http_json(resp, 200, o);
+out:
+    PQclear(r);
 }
 
 /* Validates {"content"} from body into a fresh trimmed copy; NULL with resp

@@ -227,25 +227,62 @@ BEGIN
 END
 $$;
 
--- Move a read marker: parley_mark_read of 003, with the reader's unread
--- count and total after it and the chat's members (for read_receipt).
+-- Move a read marker forward (never back), as parley_mark_read of 003
+-- does, with the counts recounted inline (003's parley_count_unread and
+-- parley_count_mentions are sql functions, parsed again on every call), and
+-- answering with the reader's unread count and total after it and the
+-- chat's members (for read_receipt).
+-- status: 'ok' | 'unchanged' | 'not_member' | 'no_message'.
 CREATE FUNCTION parley_read(p_chat bigint, p_user bigint, p_msg bigint,
                             OUT status text, OUT last_read bigint, OUT seq bigint,
                             OUT unread bigint, OUT total bigint, OUT member_ids bigint[])
 LANGUAGE plpgsql AS $$
+DECLARE
+    cur    bigint;
+    target bigint;
+    s      bigint;
 BEGIN
-    SELECT r.status, r.last_read, r.seq INTO status, last_read, seq
-      FROM parley_mark_read(p_chat, p_user, p_msg) r;
-    IF status NOT IN ('ok', 'unchanged') THEN
+    SELECT cm.last_read_message_id, cm.unread_count INTO cur, unread FROM chat_members cm
+     WHERE cm.chat_id = p_chat AND cm.user_id = p_user FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        status := 'not_member';
         RETURN;
     END IF;
-    SELECT cm.unread_count INTO unread FROM chat_members cm
-     WHERE cm.chat_id = p_chat AND cm.user_id = p_user;
-    SELECT coalesce(sum(cm.unread_count), 0)::bigint INTO total
-      FROM chat_members cm WHERE cm.user_id = p_user;
-    IF status = 'ok' THEN
+    IF p_msg IS NULL THEN
+        SELECT coalesce(max(m.id), 0) INTO target FROM messages m WHERE m.chat_id = p_chat;
+    ELSE
+        PERFORM 1 FROM messages m WHERE m.id = p_msg AND m.chat_id = p_chat;
+        IF NOT FOUND THEN
+            status := 'no_message';
+            RETURN;
+        END IF;
+        target := p_msg;
+    END IF;
+    IF target <= cur THEN
+        status := 'unchanged';
+        last_read := cur;
+    ELSE
+        PERFORM pg_current_xact_id();      -- xid before seq: see 001
+        s := nextval('change_seq');
+        UPDATE chat_members cm
+           SET last_read_message_id = target,
+               unread_count = x.unread,
+               mention_count = x.mentions
+          FROM (SELECT count(*) AS unread, count(*) FILTER (WHERE p_user = ANY (m.mentions)) AS mentions
+                  FROM messages m
+                 WHERE m.chat_id = p_chat AND m.id > target AND m.sender_id <> p_user
+                   AND m.deleted_at IS NULL) x
+         WHERE cm.chat_id = p_chat AND cm.user_id = p_user
+        RETURNING cm.unread_count INTO unread;
+        INSERT INTO changes (seq, chat_id, kind, message_id, user_id)
+        VALUES (s, p_chat, 'read', target, p_user);
+        status := 'ok';
+        last_read := target;
+        seq := s;
         SELECT array_agg(cm.user_id ORDER BY cm.user_id) INTO member_ids
           FROM chat_members cm WHERE cm.chat_id = p_chat;
     END IF;
+    SELECT coalesce(sum(cm.unread_count), 0)::bigint INTO total
+      FROM chat_members cm WHERE cm.user_id = p_user;
 END
 $$;
