@@ -1,7 +1,7 @@
 /* app.h -- the types every API module shares: the per-process context, one
  * parsed request, and the response being built.
  *
- * One struct app exists per worker process (STYLE: one context struct per
+ * One struct app exists per worker process (one context struct per
  * binary); struct req and struct resp live on the stack of the accept loop
  * for one request and are reset between requests. */
 #ifndef PL_APP_H

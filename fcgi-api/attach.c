@@ -15,29 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ATTACH_ARRAY_BUF (ATTACH_MAX * 22 + 3)
-
-static const struct db_stmt st_check = {
-    "attach_check",
-    "SELECT count(*) FROM uploads u "
-    " WHERE u.id = ANY ($1::bigint[]) AND u.owner_id = $2 "
-    "   AND (u.message_id IS NULL OR u.message_id IN ("
-    "        SELECT m.id FROM messages m WHERE m.chat_id = $3 AND m.sender_id = $2 "
-    "           AND m.client_id = $4))", 4
-};
-static const struct db_stmt st_claim = {
-    "attach_claim", "SELECT parley_claim_uploads($1, $2, $3::bigint[])", 3
-};
 static const struct db_stmt st_load = {
     "attach_load",
     "SELECT message_id, id, name, size, content_type, width, height FROM uploads "
     " WHERE message_id = ANY ($1::bigint[]) ORDER BY message_id, position", 1
 };
 
-/* "{1,2,3}" from ids. */
-static void attach_array(const long long *ids, int n, char *buf, size_t len)
+void attach_ids_text(const long long *ids, int n, char buf[ATTACH_IDS_BUF])
 {
-    size_t o = 0;
+    size_t o = 0, len = ATTACH_IDS_BUF;
     o += (size_t)snprintf(buf, len, "{");
     for (int i = 0; i < n && o < len; i++)
         o += (size_t)snprintf(buf + o, len - o, "%s%lld", i ? "," : "", ids[i]);
@@ -71,53 +57,13 @@ bad:
     return -1;
 }
 
-int attach_check(struct app *app, const struct req *req, long long chat_id,
-                 const char *client_id, const long long *ids, int n, struct resp *resp)
+int attach_refused(struct app *app, struct resp *resp)
 {
-    char arr[ATTACH_ARRAY_BUF], uid[ID_BUF], cid[ID_BUF];
-    const char *params[4];
-    PGresult *r;
-    enum db_status st;
-    long long ok;
-
-    if (n == 0)
+    if (strcmp(db_sqlstate(app->db), "P0002") != 0)
         return 0;
-    attach_array(ids, n, arr, sizeof arr);
-    params[0] = arr;
-    params[1] = render_id(uid, req->user.sub);
-    params[2] = render_id(cid, chat_id);
-    params[3] = client_id;
-    st = db_run(app->db, &st_check, params, &r);
-    if (st != DB_OK) {
-        reply_db_error(app, resp, st);
-        return -1;
-    }
-    ok = render_int64(r, 0, 0);
-    PQclear(r);
-    if (ok != n) {
-        http_error(resp, 400, "invalid_attachment",
-                   "attachment_ids must name your own uploads not yet sent in a message");
-        return -1;
-    }
-    return 0;
-}
-
-int attach_claim(struct app *app, long long message_id, long long user_id,
-                 const long long *ids, int n)
-{
-    char arr[ATTACH_ARRAY_BUF], mid[ID_BUF], uid[ID_BUF];
-    const char *params[3] = { render_id(mid, message_id), render_id(uid, user_id), arr };
-    PGresult *r;
-
-    if (n == 0)
-        return 0;
-    attach_array(ids, n, arr, sizeof arr);
-    if (db_run(app->db, &st_claim, params, &r) != DB_OK) {
-        log_warn("message %lld: attachments not claimed: %s", message_id, db_error(app->db));
-        return -1;
-    }
-    PQclear(r);
-    return 0;
+    http_error(resp, 400, "invalid_attachment",
+               "attachment_ids must name your own uploads not yet sent in a message");
+    return 1;
 }
 
 static long long attach_id_of(json_object *m)

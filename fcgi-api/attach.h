@@ -1,9 +1,11 @@
 /* attach.h -- uploads attached to messages ("attachment_ids" on POST
  * /api/chats/{id}/messages, "attachments" on every Message).
  *
- * Kept apart from messages.c and render.c so the message code needs only
- * three one-line call sites: attach_parse + attach_check before the post,
- * attach_claim after it, attach_messages wherever Messages are rendered. */
+ * Kept apart from messages.c and shape.c so the message code needs only a
+ * few one-line call sites: attach_parse and attach_ids_text before the
+ * post (the write function claims the uploads in the post's own
+ * transaction, sql/006_writepath.sql), attach_refused when it refuses
+ * them, attach_messages wherever Messages are rendered. */
 #ifndef PL_ATTACH_H
 #define PL_ATTACH_H
 
@@ -16,17 +18,14 @@
  * set to 400. */
 int attach_parse(json_object *body, long long ids[ATTACH_MAX], struct resp *resp);
 
-/* Checks that every id is the caller's own upload and unclaimed (or
- * claimed by the caller's earlier message with this client_id in this chat,
- * so a repeated send passes).  Returns 0, or -1 with resp set (400, or the
- * database error). */
-int attach_check(struct app *app, const struct req *req, long long chat_id,
-                 const char *client_id, const long long *ids, int n, struct resp *resp);
+/* ids as the SQL array literal "{1,2,3}" the write function takes. */
+#define ATTACH_IDS_BUF (ATTACH_MAX * 22 + 3)
+void attach_ids_text(const long long *ids, int n, char buf[ATTACH_IDS_BUF]);
 
-/* Claims the uploads for message_id.  Returns 0, or -1 (logged: a
- * concurrent send claimed one first; the message stays, without them). */
-int attach_claim(struct app *app, long long message_id, long long user_id,
-                 const long long *ids, int n);
+/* 1 when the last failed statement was the write function refusing the
+ * uploads (not the caller's, or in another message: SQLSTATE P0002), with
+ * resp set to 400 invalid_attachment; else 0. */
+int attach_refused(struct app *app, struct resp *resp);
 
 /* Sets "attachments" on each Message of the array (borrowed): [Upload...]
  * in the order they were attached, [] for deleted messages and messages

@@ -1,13 +1,15 @@
-/* events.c -- build and PUSH the envelopes of docs/api.md and docs/ws-daemon.md (see events.h). */
+/* events.c -- after a commit, PUSH one envelope per event to ws-daemon: find
+ * the recipients, take the event object from shape.c (see events.h). */
 #include "events.h"
 
-#include "chats.h"
+#include "chatview.h"
 #include "db.h"
 #include "event.h"
 #include "jsonx.h"
 #include "log.h"
 #include "notify.h"
 #include "render.h"
+#include "shape.h"
 #include "xmem.h"
 
 #include <stdlib.h>
@@ -57,6 +59,34 @@ static long events_recipients(struct app *app, long long chat_id, int with_unrea
     return n;
 }
 
+size_t events_recipients_of(const PGresult *r, int row, int col, int with_unread,
+                            long long except, struct event_recipient **out)
+{
+    long long *ids = NULL, *unread = NULL, *total = NULL;
+    size_t n = render_int64_array(r, row, col, &ids), nu = 0, nt = 0, k = 0;
+
+    if (with_unread) {
+        nu = render_int64_array(r, row, col + 1, &unread);
+        nt = render_int64_array(r, row, col + 2, &total);
+    }
+    *out = xcalloc(n + 1, sizeof **out);
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i] == except)
+            continue;
+        (*out)[k].user_id = ids[i];
+        if (with_unread && i < nu && i < nt) {
+            (*out)[k].has_unread = 1;
+            (*out)[k].unread_count = unread[i];
+            (*out)[k].total_unread = total[i];
+        }
+        k++;
+    }
+    free(ids);
+    free(unread);
+    free(total);
+    return k;
+}
+
 static void events_push(struct app *app, const char *type, long long seq, json_object *ev,
                         const struct event_recipient *rc, size_t n)
 {
@@ -70,82 +100,89 @@ static void events_push(struct app *app, const char *type, long long seq, json_o
     free(env);
 }
 
-/* A new event object {"type","seq","chat_id"}. */
-static json_object *events_base(const char *type, long long seq, long long chat_id)
+/* PUSHes `ev` (consumed) to the n recipients. */
+static void events_send(struct app *app, const char *type, long long seq, json_object *ev,
+                        const struct event_recipient *rc, size_t n)
 {
-    json_object *ev = json_object_new_object();
-    jsonx_add(ev, "type", json_object_new_string(type));
-    if (seq)
-        jsonx_add(ev, "seq", json_object_new_int64(seq));
-    jsonx_add(ev, "chat_id", json_object_new_int64(chat_id));
-    return ev;
-}
-
-static void events_message(struct app *app, const char *type, long long chat_id,
-                           long long seq, json_object *message, int with_unread)
-{
-    struct event_recipient *rc;
-    long n = events_recipients(app, chat_id, with_unread, 0, &rc);
-    json_object *ev;
-
-    if (n < 0)
-        return;
-    ev = events_base(type, seq, chat_id);
-    jsonx_add(ev, "message", json_object_get(message));
-    events_push(app, type, seq, ev, rc, (size_t)n);
+    events_push(app, type, seq, ev, rc, n);
     json_object_put(ev);
-    free(rc);
 }
 
-/* new_message goes out twice: once with "mentioned":true to the members
- * the message mentions, once with false to everyone else. */
-void events_new_message(struct app *app, long long chat_id, long long seq,
-                        json_object *message)
+void events_new_message_to(struct app *app, long long chat_id, long long seq,
+                           json_object *message, struct event_recipient *rc, size_t n)
 {
-    struct event_recipient *rc, *mentioned;
-    long n = events_recipients(app, chat_id, 1, 0, &rc);
+    struct event_recipient *mentioned = xcalloc(n + 1, sizeof *mentioned);
     size_t nm = 0, no = 0;
 
-    if (n < 0)
-        return;
-    mentioned = xcalloc((size_t)n + 1, sizeof *mentioned);
-    for (long i = 0; i < n; i++) {
-        if (render_mentions(message, rc[i].user_id))
+    /* new_message goes out twice: once with "mentioned":true to the
+     * members the message mentions, once with false to everyone else. */
+    for (size_t i = 0; i < n; i++) {
+        if (shape_mentions(message, rc[i].user_id))
             mentioned[nm++] = rc[i];
         else
             rc[no++] = rc[i];
     }
-    for (int pass = 0; pass < 2; pass++) {
-        json_object *ev = events_base("new_message", seq, chat_id);
-        jsonx_add(ev, "message", json_object_get(message));
-        jsonx_add(ev, "mentioned", json_object_new_boolean(pass == 1));
-        events_push(app, "new_message", seq, ev, pass ? mentioned : rc, pass ? nm : no);
-        json_object_put(ev);
-    }
+    events_send(app, "new_message", seq, shape_ev_new_message(seq, chat_id, message, 0),
+                rc, no);
+    events_send(app, "new_message", seq, shape_ev_new_message(seq, chat_id, message, 1),
+                mentioned, nm);
     free(mentioned);
-    free(rc);
 }
 
-void events_message_updated(struct app *app, long long chat_id, long long seq,
-                            json_object *message)
-{
-    events_message(app, "message_updated", chat_id, seq, message, 0);
-}
-
-void events_message_deleted(struct app *app, long long chat_id, long long seq,
-                            long long message_id)
+void events_new_message(struct app *app, long long chat_id, long long seq,
+                        json_object *message)
 {
     struct event_recipient *rc;
     long n = events_recipients(app, chat_id, 1, 0, &rc);
-    json_object *ev;
 
-    if (n < 0)
-        return;
-    ev = events_base("message_deleted", seq, chat_id);
-    jsonx_add(ev, "message_id", json_object_new_int64(message_id));
-    events_push(app, "message_deleted", seq, ev, rc, (size_t)n);
-    json_object_put(ev);
+    if (n >= 0)
+        events_new_message_to(app, chat_id, seq, message, rc, (size_t)n);
     free(rc);
+}
+
+void events_message_updated_to(struct app *app, long long chat_id, long long seq,
+                               json_object *message, const struct event_recipient *rc,
+                               size_t n)
+{
+    events_send(app, "message_updated", seq, shape_ev_message_updated(seq, chat_id, message),
+                rc, n);
+}
+
+void events_message_deleted_to(struct app *app, long long chat_id, long long seq,
+                               long long message_id, const struct event_recipient *rc,
+                               size_t n)
+{
+    events_send(app, "message_deleted", seq, shape_ev_message_deleted(seq, chat_id, message_id),
+                rc, n);
+}
+
+/* chat_created with the chat as `to` sees it: to `to` alone, or to all nall
+ * recipients of `all` when it is a group.  Returns the chat's kind ("group",
+ * "direct", or "" when `to` is no member), or NULL on failure (logged). */
+static const char *events_created_for(struct app *app, long long chat_id, long long seq,
+                                      const struct event_recipient *to,
+                                      const struct event_recipient *all, size_t nall)
+{
+    json_object *chat, *k;
+    const char *kind;
+
+    if (chatview_one(app, to->user_id, chat_id, &chat) != DB_OK) {
+        log_warn("chat_created %lld: %s", chat_id, db_error(app->db));
+        return NULL;
+    }
+    if (!chat)
+        return "";             /* no longer a member: nothing to send */
+    kind = json_object_object_get_ex(chat, "kind", &k) &&
+           strcmp(json_object_get_string(k), "group") == 0 ? "group" : "direct";
+    /* A group looks the same to every member at creation, so one view
+     * serves all (`all`); a direct chat is titled with the other member. */
+    if (all && kind[0] == 'g')
+        events_send(app, "chat_created", seq, shape_ev_chat("chat_created", seq, chat_id, chat),
+                    all, nall);
+    else
+        events_send(app, "chat_created", seq, shape_ev_chat("chat_created", seq, chat_id, chat),
+                    to, 1);
+    return kind;
 }
 
 void events_chat_created(struct app *app, long long chat_id, long long seq)
@@ -153,60 +190,23 @@ void events_chat_created(struct app *app, long long chat_id, long long seq)
     struct event_recipient *rc;
     long n = events_recipients(app, chat_id, 0, 0, &rc);
 
-    if (n < 0)
-        return;
-    /* A direct chat's title is the *other* member's name, so each member
-     * gets their own view; a group looks the same to everyone (apart from
-     * nothing that differs at creation), so one view serves all. */
     for (long i = 0; i < n; i++) {
-        json_object *arr, *ev;
-        if (chats_load(app, rc[i].user_id, chat_id, &arr, NULL) != DB_OK) {
-            log_warn("chat_created %lld: %s", chat_id, db_error(app->db));
+        const char *kind = events_created_for(app, chat_id, seq, &rc[i], rc, (size_t)n);
+        if (!kind || kind[0] == 'g')
             break;
-        }
-        if (json_object_array_length(arr) == 1) {
-            json_object *chat = json_object_array_get_idx(arr, 0);
-            const char *kind = "";
-            json_object *k;
-            if (json_object_object_get_ex(chat, "kind", &k))
-                kind = json_object_get_string(k);
-            ev = events_base("chat_created", seq, chat_id);
-            jsonx_add(ev, "chat", json_object_get(chat));
-            if (strcmp(kind, "group") == 0) {
-                events_push(app, "chat_created", seq, ev, rc, (size_t)n);
-                json_object_put(ev);
-                json_object_put(arr);
-                break;
-            }
-            events_push(app, "chat_created", seq, ev, &rc[i], 1);
-            json_object_put(ev);
-        }
-        json_object_put(arr);
     }
     free(rc);
 }
 
-void events_read(struct app *app, long long chat_id, long long seq, long long reader,
-                 long long last_read, long long unread, long long total)
+void events_read_to(struct app *app, long long chat_id, long long seq, long long reader,
+                    long long last_read, long long unread, long long total,
+                    const struct event_recipient *others, size_t n)
 {
-    struct event_recipient me = { reader, 1, unread, total }, *rc;
-    json_object *ev = events_base("unread_update", seq, chat_id);
-    long n;
+    struct event_recipient me = { reader, 1, unread, total };
 
-    events_push(app, "unread_update", seq, ev, &me, 1);
-    json_object_put(ev);
-
-    n = events_recipients(app, chat_id, 0, reader, &rc);
-    if (n <= 0) {
-        free(rc);
-        return;
-    }
-    ev = events_base("read_receipt", seq, chat_id);
-    jsonx_add(ev, "user_id", json_object_new_int64(reader));
-    jsonx_add(ev, "last_read_message_id", json_object_new_int64(last_read));
-    events_push(app, "read_receipt", seq, ev, rc, (size_t)n);
-    json_object_put(ev);
-    free(rc);
+    events_send(app, "unread_update", seq, shape_ev_unread_update(seq, chat_id), &me, 1);
+    events_send(app, "read_receipt", seq, shape_ev_read_receipt(seq, chat_id, reader, last_read),
+                others, n);
 }
 
 void events_typing(struct app *app, long long chat_id, long long user_id,
@@ -214,15 +214,10 @@ void events_typing(struct app *app, long long chat_id, long long user_id,
 {
     struct event_recipient *rc;
     long n = events_recipients(app, chat_id, 0, user_id, &rc);
-    json_object *ev;
 
-    if (n < 0)
-        return;
-    ev = events_base("typing", 0, chat_id);
-    jsonx_add(ev, "user_id", json_object_new_int64(user_id));
-    jsonx_add(ev, "username", json_object_new_string(username));
-    events_push(app, "typing", 0, ev, rc, (size_t)n);
-    json_object_put(ev);
+    if (n >= 0)
+        events_send(app, "typing", 0, shape_ev_typing(chat_id, user_id, username), rc,
+                    (size_t)n);
     free(rc);
 }
 
@@ -231,45 +226,47 @@ void events_reaction(struct app *app, long long chat_id, long long seq, long lon
 {
     struct event_recipient *rc;
     long n = events_recipients(app, chat_id, 0, 0, &rc);
-    json_object *ev;
 
-    if (n < 0)
-        return;
-    ev = events_base("reaction_updated", seq, chat_id);
-    jsonx_add(ev, "message_id", json_object_new_int64(message_id));
-    jsonx_add(ev, "reactions", json_object_get(reactions));
-    events_push(app, "reaction_updated", seq, ev, rc, (size_t)n);
-    json_object_put(ev);
+    if (n >= 0)
+        events_send(app, "reaction_updated", seq,
+                    shape_ev_reaction(seq, chat_id, message_id, reactions), rc, (size_t)n);
     free(rc);
+}
+
+/* chat_updated (the shared view) to the n recipients. */
+static void events_updated_to(struct app *app, long long chat_id, long long seq,
+                              const struct event_recipient *rc, size_t n)
+{
+    json_object *chat = n ? chatview_shared(app, rc[0].user_id, chat_id) : NULL;
+
+    if (chat)
+        events_send(app, "chat_updated", seq, shape_ev_chat("chat_updated", seq, chat_id, chat),
+                    rc, n);
 }
 
 void events_chat_updated(struct app *app, long long chat_id, long long seq)
 {
     struct event_recipient *rc;
     long n = events_recipients(app, chat_id, 0, 0, &rc);
-    json_object *chat, *ev;
 
-    if (n <= 0) {
-        free(rc);
-        return;
-    }
-    chat = chats_shared(app, rc[0].user_id, chat_id);
-    if (chat) {
-        ev = events_base("chat_updated", seq, chat_id);
-        jsonx_add(ev, "chat", chat);
-        events_push(app, "chat_updated", seq, ev, rc, (size_t)n);
-        json_object_put(ev);
-    }
+    if (n > 0)
+        events_updated_to(app, chat_id, seq, rc, (size_t)n);
     free(rc);
 }
 
 void events_chat_removed(struct app *app, long long chat_id, long long seq, long long user_id)
 {
     struct event_recipient me = { user_id, 0, 0, 0 };
-    json_object *ev = events_base("chat_removed", seq, chat_id);
 
-    events_push(app, "chat_removed", seq, ev, &me, 1);
-    json_object_put(ev);
+    events_send(app, "chat_removed", seq, shape_ev_chat_removed(seq, chat_id), &me, 1);
+}
+
+void events_chat_muted(struct app *app, long long chat_id, long long seq, long long user_id,
+                       int muted)
+{
+    struct event_recipient me = { user_id, 0, 0, 0 };
+
+    events_send(app, "chat_muted", seq, shape_ev_chat_muted(seq, chat_id, muted), &me, 1);
 }
 
 void events_members_added(struct app *app, long long chat_id, long long seq,
@@ -277,25 +274,11 @@ void events_members_added(struct app *app, long long chat_id, long long seq,
 {
     struct event_recipient *rc;
     long n = events_recipients(app, chat_id, 0, 0, &rc), others = 0;
-    json_object *chat, *ev;
 
-    if (n < 0)
-        return;
     /* Each new member gets the chat as they see it... */
-    for (size_t i = 0; i < nadded; i++) {
+    for (size_t i = 0; n >= 0 && i < nadded; i++) {
         struct event_recipient one = { added[i], 0, 0, 0 };
-        json_object *arr;
-        if (chats_load(app, added[i], chat_id, &arr, NULL) != DB_OK) {
-            log_warn("chat_created %lld: %s", chat_id, db_error(app->db));
-            continue;
-        }
-        if (json_object_array_length(arr) == 1) {
-            ev = events_base("chat_created", seq, chat_id);
-            jsonx_add(ev, "chat", json_object_get(json_object_array_get_idx(arr, 0)));
-            events_push(app, "chat_created", seq, ev, &one, 1);
-            json_object_put(ev);
-        }
-        json_object_put(arr);
+        events_created_for(app, chat_id, seq, &one, NULL, 0);
     }
     /* ...the others see the member list change. */
     for (long i = 0; i < n; i++) {
@@ -305,12 +288,7 @@ void events_members_added(struct app *app, long long chat_id, long long seq,
         if (!is_new)
             rc[others++] = rc[i];
     }
-    chat = others ? chats_shared(app, rc[0].user_id, chat_id) : NULL;
-    if (chat) {
-        ev = events_base("chat_updated", seq, chat_id);
-        jsonx_add(ev, "chat", chat);
-        events_push(app, "chat_updated", seq, ev, rc, (size_t)others);
-        json_object_put(ev);
-    }
+    if (others > 0)
+        events_updated_to(app, chat_id, seq, rc, (size_t)others);
     free(rc);
 }

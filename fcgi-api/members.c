@@ -9,11 +9,13 @@
 #include "members.h"
 
 #include "chats.h"
+#include "chatview.h"
 #include "db.h"
 #include "events.h"
 #include "http.h"
 #include "jsonx.h"
 #include "render.h"
+#include "shape.h"
 #include "reply.h"
 #include "validate.h"
 #include "xmem.h"
@@ -35,7 +37,7 @@ static const struct db_stmt st_rename = {
 };
 static const struct db_stmt st_line = {
     "members_line",
-    "SELECT " MESSAGE_COLS " FROM message_v WHERE id = "
+    "SELECT " SHAPE_MESSAGE_COLS " FROM message_v WHERE id = "
     "  (SELECT message_id FROM changes WHERE seq = $1)", 1
 };
 
@@ -50,7 +52,7 @@ static void members_send_line(struct app *app, long long chat_id, long long line
     if (line_seq <= 0 || db_run(app->db, &st_line, params, &r) != DB_OK)
         return;      /* clients catch up through /api/sync */
     if (PQntuples(r) == 1) {
-        msg = render_message(r, 0, 0);
+        msg = shape_message(r, 0, 0);
         events_new_message(app, chat_id, line_seq, msg);
         json_object_put(msg);
     }
@@ -84,18 +86,15 @@ static int members_common_status(struct app *app, struct resp *resp, const char 
 /* Answers 200 with the chat as the caller sees it now. */
 static void members_reply_chat(struct app *app, struct req *req, struct resp *resp)
 {
-    json_object *arr;
-    enum db_status st = chats_load(app, req->user.sub, req->ids[0], &arr, NULL);
+    json_object *chat;
+    enum db_status st = chatview_one(app, req->user.sub, req->ids[0], &chat);
 
-    if (st != DB_OK) {
+    if (st != DB_OK)
         reply_db_error(app, resp, st);
-        return;
-    }
-    if (json_object_array_length(arr) != 1)
+    else if (!chat)
         reply_no_chat(resp);
     else
-        http_json(resp, 200, json_object_get(json_object_array_get_idx(arr, 0)));
-    json_object_put(arr);
+        http_json(resp, 200, chat);
 }
 
 void members_add(struct app *app, struct req *req, struct resp *resp)

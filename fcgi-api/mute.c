@@ -8,10 +8,9 @@
 #include "mute.h"
 
 #include "db.h"
-#include "event.h"
+#include "events.h"
 #include "http.h"
 #include "jsonx.h"
-#include "notify.h"
 #include "render.h"
 #include "reply.h"
 
@@ -21,29 +20,6 @@
 static const struct db_stmt st_mute = {
     "mute_set", "SELECT status, seq FROM parley_set_mute($1, $2, $3)", 3
 };
-
-json_object *mute_event(long long seq, long long chat_id, int muted)
-{
-    json_object *ev = json_object_new_object();
-    jsonx_add(ev, "type", json_object_new_string("chat_muted"));
-    jsonx_add(ev, "seq", json_object_new_int64(seq));
-    jsonx_add(ev, "chat_id", json_object_new_int64(chat_id));
-    jsonx_add(ev, "muted", json_object_new_boolean(muted));
-    return ev;
-}
-
-static void mute_push(struct app *app, long long user_id, long long seq, long long chat_id,
-                      int muted)
-{
-    struct event_recipient me = { user_id, 0, 0, 0 };
-    json_object *ev = mute_event(seq, chat_id, muted);
-    size_t len;
-    char *env = event_encode("chat_muted", seq, ev, &me, 1, &len);
-
-    notify_send(app->notify, env, len);
-    free(env);
-    json_object_put(ev);
-}
 
 void mute_put(struct app *app, struct req *req, struct resp *resp)
 {
@@ -73,7 +49,7 @@ void mute_put(struct app *app, struct req *req, struct resp *resp)
         goto out;
     }
     if (strcmp(PQgetvalue(r, 0, 0), "ok") == 0)
-        mute_push(app, req->user.sub, render_int64(r, 0, 1), req->ids[0], muted);
+        events_chat_muted(app, req->ids[0], render_int64(r, 0, 1), req->user.sub, muted);
     o = json_object_new_object();
     jsonx_add(o, "chat_id", json_object_new_int64(req->ids[0]));
     jsonx_add(o, "muted", json_object_new_boolean(muted));

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "jsonx.h"
 #include "render.h"
+#include "shape.h"
 #include "reply.h"
 #include "search_query.h"
 #include "validate.h"
@@ -215,8 +216,8 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
     results = json_object_new_array();
     for (int i = 0; i < PQntuples(r) && i < limit; i++) {
         json_object *hit = json_object_new_object();
-        jsonx_add(hit, "message", render_message(r, i, 0));
-        search_snippet(PQgetvalue(r, i, MESSAGE_NCOLS), hit);
+        jsonx_add(hit, "message", shape_message(r, i, 0));
+        search_snippet(PQgetvalue(r, i, SHAPE_MESSAGE_NCOLS), hit);
         json_object_array_add(results, hit);
     }
     o = json_object_new_object();

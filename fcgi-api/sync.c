@@ -6,17 +6,18 @@
  * behind a cursor the client already holds (see sql/001_schema.sql).  L is
  * returned as the next cursor.  Changes are rendered in the WebSocket event
  * shapes from the current rows, and the current unread count of every chat
- * is returned so the client sets badges absolutely rather than adding up. */
+ * is returned so the client sets badges absolutely rather than adding up.
+ * Every event object comes from shape.c, as the live ones do. */
 #include "sync.h"
 
 #include "attach.h"
-#include "chats.h"
+#include "chatview.h"
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
-#include "mute.h"
 #include "render.h"
 #include "reply.h"
+#include "shape.h"
 #include "validate.h"
 
 #include <stdlib.h>
@@ -32,9 +33,7 @@ static const struct db_stmt st_settled = {
 static const struct db_stmt st_changes = {
     "sync_changes",
     "SELECT c.seq, c.kind, c.chat_id, c.user_id, c.message_id, "
-    "       mv.id, mv.chat_id, mv.sender_id, mv.sender_username, mv.content, "
-    "       mv.created_at, mv.edited_at, mv.deleted, mv.client_id, mv.seq, "
-    "       mv.mentions, mv.reply_to, mv.reactions, mv.system, "
+    SHAPE_MESSAGE_COLS_OF("mv") ", "
     "       coalesce($1 = ANY (c.target_ids), false), coalesce(mine.muted, false) "
     "  FROM (SELECT c.* FROM changes c "
     "          JOIN chat_members me ON me.chat_id = c.chat_id AND me.user_id = $1 "
@@ -49,11 +48,12 @@ static const struct db_stmt st_changes = {
     "  LEFT JOIN chat_members mine ON mine.chat_id = c.chat_id AND mine.user_id = $1 "
     " ORDER BY c.seq LIMIT $4", 4
 };
-#define SYNC_COL_ABOUT_ME (5 + MESSAGE_NCOLS)
+#define SYNC_COL_MESSAGE 5
+#define SYNC_COL_ABOUT_ME (SYNC_COL_MESSAGE + SHAPE_MESSAGE_NCOLS)
 #define SYNC_COL_MUTED (SYNC_COL_ABOUT_ME + 1)
 static const struct db_stmt st_unreads = {
     "sync_unreads",
-    "SELECT cm.chat_id, cm.unread_count "
+    "SELECT cm.chat_id, cm.unread_count, cm.mention_count "
     "  FROM chat_members cm WHERE cm.user_id = $1 ORDER BY cm.chat_id", 1
 };
 
@@ -74,21 +74,6 @@ static long long sync_unread_of(const PGresult *u, long long chat_id)
     return 0;
 }
 
-static json_object *sync_event(const char *type, long long seq, long long chat_id)
-{
-    json_object *ev = json_object_new_object();
-    jsonx_add(ev, "type", json_object_new_string(type));
-    jsonx_add(ev, "seq", json_object_new_int64(seq));
-    jsonx_add(ev, "chat_id", json_object_new_int64(chat_id));
-    return ev;
-}
-
-static void sync_add_unread(json_object *ev, long long unread, long long total)
-{
-    jsonx_add(ev, "unread_count", json_object_new_int64(unread));
-    jsonx_add(ev, "total_unread", json_object_new_int64(total));
-}
-
 /* One change row as an event; NULL to skip it. */
 static json_object *sync_render_change(struct app *app, const struct req *req,
                                        const PGresult *c, int i, const PGresult *u,
@@ -102,53 +87,43 @@ static json_object *sync_render_change(struct app *app, const struct req *req,
 
     int about_me = PQgetvalue(c, i, SYNC_COL_ABOUT_ME)[0] == 't';
 
-    if (strcmp(kind, "message_new") == 0 || strcmp(kind, "message_edit") == 0) {
-        int is_new = kind[8] == 'n';
-        json_object *msg = render_message(c, i, 5);
-        ev = sync_event(is_new ? "new_message" : "message_updated", seq, chat_id);
-        if (is_new)
-            jsonx_add(ev, "mentioned", json_object_new_boolean(render_mentions(msg, req->user.sub)));
-        jsonx_add(ev, "message", msg);
-        if (is_new)
-            sync_add_unread(ev, unread, total);
+    if (strcmp(kind, "message_new") == 0) {
+        json_object *msg = shape_message(c, i, SYNC_COL_MESSAGE);
+        ev = shape_ev_new_message(seq, chat_id, msg, shape_mentions(msg, req->user.sub));
+        shape_ev_add_unread(ev, unread, total);
+        json_object_put(msg);
+    } else if (strcmp(kind, "message_edit") == 0) {
+        json_object *msg = shape_message(c, i, SYNC_COL_MESSAGE);
+        ev = shape_ev_message_updated(seq, chat_id, msg);
+        json_object_put(msg);
     } else if (strcmp(kind, "reaction") == 0) {
-        ev = sync_event("reaction_updated", seq, chat_id);
-        jsonx_add(ev, "message_id", json_object_new_int64(mid));
-        jsonx_add(ev, "reactions", render_json(c, i, 5 + 12));
+        json_object *reactions = render_json(c, i, SYNC_COL_MESSAGE + SHAPE_MESSAGE_COL_REACTIONS);
+        ev = shape_ev_reaction(seq, chat_id, mid, reactions);
+        json_object_put(reactions);
     } else if (strcmp(kind, "member_removed") == 0 && about_me) {
-        ev = sync_event("chat_removed", seq, chat_id);
+        ev = shape_ev_chat_removed(seq, chat_id);
     } else if (strcmp(kind, "chat_updated") == 0 || strcmp(kind, "member_removed") == 0 ||
                (strcmp(kind, "members_added") == 0 && !about_me)) {
-        json_object *chat = chats_shared(app, req->user.sub, chat_id);
+        json_object *chat = chatview_shared(app, req->user.sub, chat_id);
         if (!chat)
             return NULL;
-        ev = sync_event("chat_updated", seq, chat_id);
-        jsonx_add(ev, "chat", chat);
+        ev = shape_ev_chat("chat_updated", seq, chat_id, chat);
     } else if (strcmp(kind, "message_delete") == 0) {
-        ev = sync_event("message_deleted", seq, chat_id);
-        jsonx_add(ev, "message_id", json_object_new_int64(mid));
-        sync_add_unread(ev, unread, total);
+        ev = shape_ev_message_deleted(seq, chat_id, mid);
+        shape_ev_add_unread(ev, unread, total);
     } else if (strcmp(kind, "read") == 0 && actor == req->user.sub) {
-        ev = sync_event("unread_update", seq, chat_id);
-        sync_add_unread(ev, unread, total);
+        ev = shape_ev_unread_update(seq, chat_id);
+        shape_ev_add_unread(ev, unread, total);
     } else if (strcmp(kind, "read") == 0) {
-        ev = sync_event("read_receipt", seq, chat_id);
-        jsonx_add(ev, "user_id", json_object_new_int64(actor));
-        jsonx_add(ev, "last_read_message_id", json_object_new_int64(mid));
+        ev = shape_ev_read_receipt(seq, chat_id, actor, mid);
     } else if (strcmp(kind, "chat_muted") == 0) {
         /* Only the caller's own (the query filters); the current value. */
-        ev = mute_event(seq, chat_id, PQgetvalue(c, i, SYNC_COL_MUTED)[0] == 't');
+        ev = shape_ev_chat_muted(seq, chat_id, PQgetvalue(c, i, SYNC_COL_MUTED)[0] == 't');
     } else {
-        json_object *arr;
-        if (chats_load(app, req->user.sub, chat_id, &arr, NULL) != DB_OK)
+        json_object *chat;
+        if (chatview_one(app, req->user.sub, chat_id, &chat) != DB_OK || !chat)
             return NULL;
-        if (json_object_array_length(arr) != 1) {
-            json_object_put(arr);
-            return NULL;
-        }
-        ev = sync_event("chat_created", seq, chat_id);
-        jsonx_add(ev, "chat", json_object_get(json_object_array_get_idx(arr, 0)));
-        json_object_put(arr);
+        ev = shape_ev_chat("chat_created", seq, chat_id, chat);
     }
     return ev;
 }
@@ -185,6 +160,7 @@ void sync_get(struct app *app, struct req *req, struct resp *resp)
         json_object *ch = json_object_new_object();
         jsonx_add(ch, "id", json_object_new_int64(render_int64(u, i, 0)));
         jsonx_add(ch, "unread_count", json_object_new_int64(render_int64(u, i, 1)));
+        jsonx_add(ch, "mention_count", json_object_new_int64(render_int64(u, i, 2)));
         total += render_int64(u, i, 1);
         json_object_array_add(chats, ch);
     }

@@ -55,6 +55,25 @@ for (const c of [16, 64]) {
 }
 
 {
+  // The write function alone (pgbench, 16 clients) beside the POST figure:
+  // the difference is what HTTP, lighttpd and FastCGI add.
+  const fn = pgbench('postfn-16'), post = results.http[16] && results.http[16].post;
+  results.http.post_function_16 = fn;
+  if (fn) {
+    add('1 parley_post() alone (pgbench), 16 conns', `${f(fn.tps, 0)} calls/s (avg ${f(fn.latency_avg_ms, 2)} ms)`,
+      post ? `POST ${f(post.rps, 0)} req/s` : '-', '-', null);
+  }
+  const hist = load('wrk-chatshist-16');
+  results.http.chats_history_16 = hist;
+  if (hist) {
+    const errs = Object.values(hist.errors).reduce((a, b) => a + b, 0);
+    add('1 GET /api/chats (200 chats, 100,000 messages), 16 conns',
+      `${f(hist.rps, 0)} req/s, ${lat(hist)}${errs ? `, ${errs} errors` : ''}`,
+      results.http[16] && results.http[16].chats ? `same list, 200 messages: ${lat(results.http[16].chats)}` : '-',
+      'p99 < 10 ms', hist.p99_ms < 10 && errs === 0);
+  }
+}
+{
   const p1 = load('wrk-post-1'), c1 = load('wrk-chats-1'), h1 = load('wrk-health-1');
   results.http[1] = { post: p1, chats: c1, health: h1 };
   if (p1 || c1) {
@@ -80,7 +99,7 @@ function cpu(tag, requests) {
   return per;
 }
 results.cpu_ms_per_request = {};
-for (const tag of ['post-16', 'post-64', 'post-1', 'chats-16', 'chats-64', 'chats-1', 'health-16', 'health-64', 'health-1']) {
+for (const tag of ['post-16', 'post-64', 'post-1', 'chats-16', 'chats-64', 'chats-1', 'chatshist-16', 'health-16', 'health-64', 'health-1']) {
   const w = load(`wrk-${tag}`);
   const c = w && cpu(tag, w.requests);
   if (c) results.cpu_ms_per_request[tag] = c;
@@ -89,6 +108,10 @@ for (const n of [16, 64]) {
   const pg = results.http[n] && results.http[n].pgbench_insert;
   const c = pg && cpu(`pgbench-${n}`, pg.transactions);
   if (c) results.cpu_ms_per_request[`pgbench-${n}`] = c;
+}
+if (results.http.post_function_16) {
+  const c = cpu('pgbench-postfn-16', results.http.post_function_16.transactions);
+  if (c) results.cpu_ms_per_request['pgbench-postfn-16'] = c;
 }
 results.others_pct = {};
 results.steps_cpu_ms = {};

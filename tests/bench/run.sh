@@ -147,6 +147,20 @@ if has_step 1; then
         wrk_run post "$c" post.lua "/api/chats/0/messages"
     done
     psql "$DBURL" -q -c "DROP TABLE IF EXISTS bench_scratch" || true
+    # The write function alone, over the same chats as the POST figure.
+    pairs=$(cut -d' ' -f1 "$BENCH_OUT/post-targets.txt" | paste -sd, -)
+    psql "$DBURL" -q -v ON_ERROR_STOP=1 -c "
+        DROP TABLE IF EXISTS bench_post_pairs;
+        CREATE TABLE bench_post_pairs AS
+            SELECT row_number() OVER (ORDER BY chat_id) AS k, chat_id, min(user_id) AS user_id
+              FROM chat_members WHERE chat_id = ANY ('{$pairs}'::bigint[]) GROUP BY chat_id;
+        CREATE UNIQUE INDEX ON bench_post_pairs (k);" || die "cannot create bench_post_pairs"
+    npairs=$(psql "$DBURL" -Atc "SELECT count(*) FROM bench_post_pairs")
+    say "pgbench parley_post: 16 clients, ${DUR}s"
+    measured "pgbench-postfn-16" timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c 16 -j 2 -T "$DUR" \
+        -D npairs="$npairs" -f "$BENCH/post-fn.sql" "$DBURL" > "$BENCH_OUT/pgbench-postfn-16.txt" 2>&1 ||
+        say "pgbench parley_post failed: $(tail -n 3 "$BENCH_OUT/pgbench-postfn-16.txt")"
+    psql "$DBURL" -q -c "DROP TABLE IF EXISTS bench_post_pairs" || true
     for c in 16 64; do
         wrk_run chats "$c" get.lua "/api/chats"
         wrk_run health "$c" get.lua "/api/health"
@@ -155,6 +169,17 @@ if has_step 1; then
     wrk_run post 1 post.lua "/api/chats/0/messages" 1 5
     wrk_run chats 1 get.lua "/api/chats" 1 5
     wrk_run health 1 get.lua "/api/health" 1 5
+    # The same chat list once the heavy user's chats hold 100,000 messages.
+    heavy=$(node -e 'console.log(require(process.argv[1]).heavy.id)' "$BENCH_OUT/seed.json")
+    say "giving the heavy user's chats 100,000 messages of history"
+    psql "$DBURL" -q -v ON_ERROR_STOP=1 -v heavy="$heavy" -f "$BENCH/history.sql" \
+        > "$BENCH_OUT/history.txt" 2>&1 || say "history seeding failed: $(tail -n 3 "$BENCH_OUT/history.txt")"
+    wrk_run chatshist 16 get.lua "/api/chats"
+    psql "$DBURL" -Atc "EXPLAIN (ANALYZE, BUFFERS)
+        SELECT c.*, cm.*, lm.* FROM chat_members cm JOIN chats c ON c.id = cm.chat_id
+          LEFT JOIN message_v lm ON lm.id = c.last_message_id
+         WHERE cm.user_id = $heavy ORDER BY c.updated_at DESC, c.id DESC" \
+        > "$BENCH_OUT/chats-explain.txt" 2>&1 || true
 fi
 
 # --- steps 2-4: need the ws-daemon ------------------------------------------------

@@ -31,7 +31,7 @@ test('sync without a cursor resets and gives the current seq and unread counts',
   assert.equal(s.reset, true);
   assert.deepEqual(s.changes, []);
   assert.ok(Number.isInteger(s.seq) && s.seq > 0);
-  assert.deepEqual(s.chats, [{ id: chat.id, unread_count: 1 }]);
+  assert.deepEqual(s.chats, [{ id: chat.id, unread_count: 1, mention_count: 0 }]);
   assert.equal(s.total_unread, 1);
   const future = await sync(a, s.seq + 1000000);
   assert.equal(future.reset, true, 'a cursor from the future resets');

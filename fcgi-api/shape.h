@@ -1,0 +1,81 @@
+/* shape.h -- the one home of every JSON shape a client receives (docs/api.md):
+ * the Message, the Chat, and the WebSocket event objects.
+ *
+ * REST answers, live events (events.c) and /api/sync (sync.c) all build
+ * their JSON here, from the same columns, so the three can never drift:
+ * tests/integration/shape.test.js compares each path with the golden files
+ * in tests/integration/golden/.  Builders return new references; arguments
+ * documented "borrowed" are not consumed. */
+#ifndef PL_SHAPE_H
+#define PL_SHAPE_H
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+/* The Message columns of the message_v view (sql/003_features.sql), in the
+ * order shape_message reads them, qualified by table alias `t`. */
+#define SHAPE_MESSAGE_COLS_OF(t)                                              \
+    t ".id, " t ".chat_id, " t ".sender_id, " t ".sender_username, "          \
+    t ".content, " t ".created_at, " t ".edited_at, " t ".deleted, "          \
+    t ".client_id, " t ".seq, " t ".mentions, " t ".reply_to, "               \
+    t ".reactions, " t ".system"
+#define SHAPE_MESSAGE_COLS SHAPE_MESSAGE_COLS_OF("message_v")
+#define SHAPE_MESSAGE_NCOLS 14
+/* Offset of the reactions column inside the Message columns. */
+#define SHAPE_MESSAGE_COL_REACTIONS 12
+
+/* The Message at columns col..col+13 of row; NULL (JSON null) when the id
+ * column is NULL.  "attachments" is [] until attach_messages fills it. */
+json_object *shape_message(const PGresult *r, int row, int col);
+
+/* 1 if Message `msg` (borrowed) lists user_id in its "mentions", else 0. */
+int shape_mentions(json_object *msg, long long user_id);
+
+/* The chat columns shape_chat reads (a chat row, the viewer's membership
+ * and the last message), with their positions. */
+#define SHAPE_CHAT_COLS                                                       \
+    "c.id, c.kind, c.title, parley_ts(c.updated_at), "                        \
+    "cm.last_read_message_id, cm.unread_count, c.owner_id, "                  \
+    "cm.mention_count, cm.muted, " SHAPE_MESSAGE_COLS_OF("lm")
+enum shape_chat_col {
+    SHAPE_CHAT_ID, SHAPE_CHAT_KIND, SHAPE_CHAT_TITLE, SHAPE_CHAT_UPDATED,
+    SHAPE_CHAT_LAST_READ, SHAPE_CHAT_UNREAD, SHAPE_CHAT_OWNER,
+    SHAPE_CHAT_MENTIONS, SHAPE_CHAT_MUTED, SHAPE_CHAT_LAST_MESSAGE
+};
+/* The member columns: chat id, user id, username, deactivated, read marker;
+ * rows sorted by chat id. */
+#define SHAPE_MEMBER_COLS \
+    "cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL, cm.last_read_message_id"
+
+/* The Chat of row `row` of `r` (SHAPE_CHAT_COLS) as `viewer` sees it, its
+ * members taken from `m` (SHAPE_MEMBER_COLS): a direct chat is titled with
+ * the other member's name. */
+json_object *shape_chat(const PGresult *r, int row, const PGresult *m, long long viewer);
+
+/* Removes from a Chat the fields that differ per member (unread_count,
+ * mention_count, last_read_message_id): the "chat" of chat_updated. */
+void shape_chat_shared(json_object *chat);
+
+/* Event objects {"type","seq","chat_id",...}.  seq 0 (typing) is left out. */
+json_object *shape_ev_new_message(long long seq, long long chat_id, json_object *msg,
+                                  int mentioned);        /* msg borrowed */
+json_object *shape_ev_message_updated(long long seq, long long chat_id,
+                                      json_object *msg); /* msg borrowed */
+json_object *shape_ev_message_deleted(long long seq, long long chat_id, long long message_id);
+json_object *shape_ev_unread_update(long long seq, long long chat_id);
+json_object *shape_ev_read_receipt(long long seq, long long chat_id, long long user_id,
+                                   long long last_read);
+json_object *shape_ev_reaction(long long seq, long long chat_id, long long message_id,
+                               json_object *reactions);  /* reactions borrowed */
+/* chat_created or chat_updated; `chat` is consumed. */
+json_object *shape_ev_chat(const char *type, long long seq, long long chat_id,
+                           json_object *chat);
+json_object *shape_ev_chat_removed(long long seq, long long chat_id);
+json_object *shape_ev_chat_muted(long long seq, long long chat_id, int muted);
+json_object *shape_ev_typing(long long chat_id, long long user_id, const char *username);
+
+/* The per-recipient counts ws-daemon appends to a live new_message,
+ * message_deleted and unread_update; sync adds them itself. */
+void shape_ev_add_unread(json_object *ev, long long unread, long long total);
+
+#endif
