@@ -97,9 +97,12 @@ deps:
 node-deps:
 	@scripts/install-deps.sh --node
 
+# make run: lighttpd reaches the ws-daemons over unix sockets in a 0750
+# folder (no loopback port another local user could take while a daemon
+# restarts); PARLEY_WS_UNIX=0 gives TCP ports as the tests use.
 run: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/parley-stack.sh run
+	@PARLEY_WS_UNIX=$${PARLEY_WS_UNIX:-1} scripts/parley-stack.sh run
 
 stop:
 	@scripts/parley-stack.sh stop

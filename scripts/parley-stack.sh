@@ -267,7 +267,7 @@ wsd_stop_all() {   # wsd_stop_all SIGNAL
 stop_pidfile() {   # stop_pidfile FILE SIGNAL
     local f=$1 sig=${2:-TERM} pid
     [ -f "$f" ] || return 0
-    pid=$(cat "$f")
+    pid=$(cat "$f" 2>/dev/null) || return 0   # another stopper may have removed it
     if kill -0 "$pid" 2>/dev/null; then
         kill -"$sig" "$pid" 2>/dev/null || true
         for _ in $(seq 100); do
@@ -383,10 +383,12 @@ run() {
     ( start ) || { stop; exit 1; }
     trap 'echo; log "stopping"; stop; exit 0' INT TERM
     http_capacity
+    local where="port(s) ${WS_PORTS[*]}"
+    [ "$WS_UNIX" = 1 ] && where="unix socket(s) in $WS_SOCKDIR"
     cat <<MSG
 
   Parley is running:  http://127.0.0.1:$HTTP_PORT
-  ($WS_DAEMONS ws-daemon(s) on port(s) ${WS_PORTS[*]} behind /ws; logs in $VAR/log/)
+  ($WS_DAEMONS ws-daemon(s) on $where behind /ws; logs in $VAR/log/)
   Capacity: lighttpd holds $HTTP_MAX_CONNS browser WebSockets ($HTTP_MAX_FDS descriptors,
   2 per browser); raise the open-file limit (ulimit -Hn) for more.
   Seeded users: user1 / password123, user2 / password123, admin / admin123

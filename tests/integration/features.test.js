@@ -3,14 +3,13 @@
 // their events and sync entries (search has its own file, search.test.js).
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const { getStack } = require('../lib/stack');
-const { api, newUser, wsConnect, sleep } = require('../lib/client');
+const { api, newUser, wsConnect, sleep, runSql } = require('../lib/client');
 
 let S;
 test.before(async () => { S = await getStack(); });
 
-const psql = (sql) => execFileSync('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
+const psql = (sql) => runSql(S, sql);
 
 async function sync(u, since) {
   const r = await api(S, 'GET', `/api/sync?since=${since}`, { token: u.token });

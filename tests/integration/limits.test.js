@@ -7,14 +7,13 @@
 // random 127.x.y.z addresses (all loopback on Linux) to be different clients.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const { getStack } = require('../lib/stack');
-const { api, newUser, randomLoopback, randomName, sleep } = require('../lib/client');
+const { api, newUser, randomLoopback, randomName, sleep, runSql } = require('../lib/client');
 
 let S;
 test.before(async () => { S = await getStack(); });
 
-const psql = (sql) => execFileSync('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' }).trim();
+const psql = (sql) => runSql(S, sql);
 const login = (username, password) => api(S, 'POST', '/api/auth/login', { body: { username, password } });
 
 const loginFrom = (from, username, password) => api(S, 'POST', '/api/auth/login', { body: { username, password }, from });

@@ -6,15 +6,13 @@
 // those users.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const { getStack } = require('../lib/stack');
-const { api, newUser, wsConnect, sleep } = require('../lib/client');
+const { api, newUser, wsConnect, sleep, runSql } = require('../lib/client');
 
 let S;
 test.before(async () => { S = await getStack(); });
 
-const psql = (sql) => execFileSync('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-  { encoding: 'utf8' }).trim();
+const psql = (sql) => runSql(S, sql);
 const beat = (u, tab, state) => api(S, 'POST', '/api/presence', { token: u.token, body: { tab_id: tab, state } });
 const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

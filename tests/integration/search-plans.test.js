@@ -9,26 +9,15 @@
 // the window (20,000), so the rows are inserted with SQL.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { execFileSync } = require('node:child_process');
 const { getStack } = require('../lib/stack');
-const { api, newUser } = require('../lib/client');
+const { api, newUser, runSql, apiRetry } = require('../lib/client');
 
 let S;
 test.before(async () => { S = await getStack(); });
 
-const psql = (sql) => execFileSync('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-  { encoding: 'utf8' }).trim();
-// GET/idempotent request, retried once when the connection itself failed:
-// the client reuses keep-alive sockets, and lighttpd closes one that sat
-// idle for 5 s (here: while a long step ran), which can race the reuse.
-async function call(method, path, opts) {
-  try {
-    return await api(S, method, path, opts);
-  } catch (e) {
-    if (e.message !== 'fetch failed') throw e;
-    return api(S, method, path, opts);
-  }
-}
+const psql = (sql) => runSql(S, sql);
+// Idempotent requests retried once on a failed connection (tests/lib/client.js).
+const call = (method, path, opts) => apiRetry(S, method, path, opts);
 const ids = (text) => (text ? text.split(',').map(Number) : []);
 
 test('rare, common and formerly common words each give the newest matches of your chats only', { timeout: 240000 }, async () => {

@@ -10,9 +10,8 @@ const net = require('node:net');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const crypto = require('node:crypto');
-const { execFileSync } = require('node:child_process');
 const { getStack } = require('../lib/stack');
-const { api, newUser, wsConnect, sleep } = require('../lib/client');
+const { api, newUser, wsConnect, sleep, runSql } = require('../lib/client');
 
 let S;
 let UP;
@@ -21,8 +20,7 @@ test.before(async () => {
   UP = path.join(S.varDir, 'uploads');
 });
 
-const psql = (sql) => execFileSync('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-c', sql],
-  { encoding: 'utf8' }).trim();
+const psql = (sql) => runSql(S, sql);
 const MAX = 25 * 1024 * 1024;   // upload_max_bytes default
 
 // A real PNG of w x h (valid CRCs), with `salt` bytes in a text chunk so

@@ -126,4 +126,25 @@ function wsConnect(stack, token, opts = {}) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { api, newUser, login, wsConnect, randomName, sleep, randomLoopback };
+// One SQL statement against the stack's database as its owner (tests that
+// set up or check rows the API does not expose); the output, trimmed.
+function runSql(stack, sql) {
+  const { execFileSync } = require('node:child_process');
+  return execFileSync('psql', [stack.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+    { encoding: 'utf8' }).trim();
+}
+
+// An idempotent request (a GET, a presence report), retried once when the
+// connection itself failed: the client reuses keep-alive sockets, and
+// lighttpd closes one that sat idle for 5 s (while a long step ran), which
+// can race the reuse.  Never for a request that changes something twice.
+async function apiRetry(stack, method, path, opts) {
+  try {
+    return await api(stack, method, path, opts);
+  } catch (e) {
+    if (e.message !== 'fetch failed') throw e;
+    return api(stack, method, path, opts);
+  }
+}
+
+module.exports = { api, apiRetry, runSql, newUser, login, wsConnect, randomName, sleep, randomLoopback };
