@@ -8,6 +8,7 @@
  * exactly like a chat that does not exist. */
 #include "messages.h"
 
+#include "access.h"
 #include "attach.h"
 #include "db.h"
 #include "events.h"
@@ -29,9 +30,6 @@
 #define MSG_LIMIT_MAX 200
 #define MSG_CLIENT_ID_MAX 128
 
-static const struct db_stmt st_member = {
-    "msg_member", "SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2", 2
-};
 /* Older first-page/`before` pages walk down from the top... */
 static const struct db_stmt st_page_desc = {
     "msg_page_desc",
@@ -71,28 +69,6 @@ static const struct db_stmt st_read = {
     "SELECT status, last_read, seq, unread, total, member_ids FROM parley_read($1, $2, $3)", 3
 };
 
-/* Returns 1 if the caller is in chat_id, 0 if not (resp set to 404), -1 on
- * database failure (resp set). */
-static int messages_is_member(struct app *app, struct req *req, struct resp *resp,
-                              long long chat_id)
-{
-    char cid[ID_BUF], uid[ID_BUF];
-    const char *params[2] = { render_id(cid, chat_id), render_id(uid, req->user.sub) };
-    PGresult *r;
-    enum db_status st = db_run(app->db, &st_member, params, &r);
-    int yes;
-
-    if (st != DB_OK) {
-        reply_db_error(app, resp, st);
-        return -1;
-    }
-    yes = PQntuples(r) == 1;
-    PQclear(r);
-    if (!yes)
-        reply_no_chat(resp);
-    return yes;
-}
-
 /* Reads an optional numeric query parameter ("after" may also be 0: from
  * the first message).  Returns 0 (absent: *out untouched), 1, or -1 with
  * resp set. */
@@ -130,7 +106,7 @@ void messages_list(struct app *app, struct req *req, struct resp *resp)
         goto out;
     if (limit > MSG_LIMIT_MAX)
         limit = MSG_LIMIT_MAX;
-    if (messages_is_member(app, req, resp, req->ids[0]) != 1)
+    if (access_chat_member(app, req, resp, req->ids[0]) != 1)
         goto out;
     params[0] = render_id(cid, req->ids[0]);
     params[1] = render_id(b, before);
@@ -437,7 +413,7 @@ out:
 
 void messages_typing(struct app *app, struct req *req, struct resp *resp)
 {
-    if (messages_is_member(app, req, resp, req->ids[0]) != 1 ||
+    if (access_chat_member(app, req, resp, req->ids[0]) != 1 ||
         throttle_typing(app, req, resp, req->ids[0]) < 0)
         return;
     events_typing(app, req->ids[0], req->user.sub, req->user.username);

@@ -8,9 +8,11 @@
  * in turn, marking matches with \x02 / \x03 (removed from the text first);
  * here the marks become character ranges and the text is cut to a window
  * around the first match.  The query itself is parley_search
- * (sql/003_features.sql). */
+ * (sql/007_search_presence.sql, which picks the plan by how common the
+ * words are; docs/architecture.md). */
 #include "search.h"
 
+#include "access.h"
 #include "db.h"
 #include "http.h"
 #include "jsonx.h"
@@ -29,35 +31,11 @@
 #define SEARCH_SNIPPET_CHARS 160   /* snippet window, in characters */
 #define SEARCH_SNIPPET_BEFORE 40   /* characters kept before the first match */
 
-/* Membership of a given chat_id is checked first (search_is_member), so
+/* Membership of a given chat_id is checked first (access_chat_member), so
  * the one-chat form needs no membership test of its own. */
 static const struct db_stmt st_search = {
     "search", "SELECT * FROM parley_search($1, $2::text[], $3, $4, $5)", 5
 };
-static const struct db_stmt st_member = {
-    "search_member", "SELECT 1 FROM chat_members WHERE chat_id = $1 AND user_id = $2", 2
-};
-
-/* 1 if the caller is in chat_id; 0 with resp set to 404, or -1 (resp set). */
-static int search_is_member(struct app *app, struct req *req, struct resp *resp,
-                            long long chat_id)
-{
-    char cid[ID_BUF], uid[ID_BUF];
-    const char *params[2] = { render_id(cid, chat_id), render_id(uid, req->user.sub) };
-    PGresult *r;
-    enum db_status st = db_run(app->db, &st_member, params, &r);
-    int yes;
-
-    if (st != DB_OK) {
-        reply_db_error(app, resp, st);
-        return -1;
-    }
-    yes = PQntuples(r) == 1;
-    PQclear(r);
-    if (!yes)
-        reply_no_chat(resp);
-    return yes;
-}
 
 /* Reads an optional positive id from the query; 0 absent, 1, -1 (resp set). */
 static int search_query_id(struct req *req, struct resp *resp, const char *name,
@@ -201,7 +179,7 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
         http_error(resp, 400, "invalid_query", "q is too long");
         return;
     }
-    if (has_chat && search_is_member(app, req, resp, chat_id) != 1)
+    if (has_chat && access_chat_member(app, req, resp, chat_id) != 1)
         return;
     params[0] = render_id(uid, req->user.sub);
     params[1] = arr;

@@ -37,7 +37,7 @@ FUZZ_SRC_fuzz_json_body  := tests/fuzz/api_auth.c tests/fuzz/api_chats.c \
                             tests/fuzz/api_messages.c fcgi-api/events.c \
                             fcgi-api/shape.c fcgi-api/chatview.c \
                             fcgi-api/attach.c fcgi-api/uploads.c \
-                            fcgi-api/upstore.c fcgi-api/mention.c $(FUZZ_API_BASE)
+                            fcgi-api/upstore.c fcgi-api/mention.c fcgi-api/access.c $(FUZZ_API_BASE)
 FUZZ_SRC_fuzz_form_login := tests/fuzz/api_auth.c $(FUZZ_API_BASE)
 FUZZ_SRC_fuzz_jwt        :=
 FUZZ_SRC_fuzz_event      :=
