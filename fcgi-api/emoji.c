@@ -3,17 +3,6 @@
 
 #include "validate.h"
 
-static int emoji_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Code points a reaction may not contain (besides most of ASCII). */
 static int emoji_forbidden(unsigned cp)
 {
@@ -37,8 +26,8 @@ int emoji_parse(const char *seg, size_t n, char out[EMOJI_MAX_BYTES + 1])
         char c = seg[i];
         if (c == '%') {
             int hi, lo;
-            if (i + 2 >= n || (hi = emoji_hex(seg[i + 1])) < 0 ||
-                (lo = emoji_hex(seg[i + 2])) < 0)
+            if (i + 2 >= n || (hi = validate_hexdigit(seg[i + 1])) < 0 ||
+                (lo = validate_hexdigit(seg[i + 2])) < 0)
                 return -1;
             c = (char)(hi * 16 + lo);
             i += 2;

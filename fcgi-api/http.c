@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include "jsonx.h"
+#include "validate.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -37,17 +38,6 @@ void http_header(struct resp *resp, const char *name, const char *value)
     snprintf(resp->headers + n, sizeof resp->headers - n, "%s: %s\r\n", name, value);
 }
 
-static int http_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..n) into out; '+' is a space.  Returns the decoded
  * length or -1. */
 static long http_urldecode(const char *s, size_t n, char *out, size_t outlen)
@@ -61,8 +51,8 @@ static long http_urldecode(const char *s, size_t n, char *out, size_t outlen)
             int hi, lo;
             if (i + 2 >= n)
                 return -1;
-            hi = http_hexval(s[i + 1]);
-            lo = http_hexval(s[i + 2]);
+            hi = validate_hexdigit(s[i + 1]);
+            lo = validate_hexdigit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             c = (char)(hi * 16 + lo);

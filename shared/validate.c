@@ -156,3 +156,14 @@ int validate_id(const char *s, size_t n, long long *out)
     *out = v;
     return 0;
 }
+
+int validate_hexdigit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

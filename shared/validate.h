@@ -32,4 +32,7 @@ int validate_text(const char *s, size_t n, size_t max_chars, const char **start,
 /* Parses a decimal id in 1..2^53 (exact in JavaScript).  Returns 0 or -1. */
 int validate_id(const char *s, size_t n, long long *out);
 
+/* The value of one hex digit (0-9, a-f, A-F), or -1 for any other byte. */
+int validate_hexdigit(char c);
+
 #endif
