@@ -125,11 +125,18 @@ export function sortedChats() {
     (ts(b.updated_at) - ts(a.updated_at)) || (b.id - a.id));
 }
 
-export function setUnread(chatId, unread, total) {
+// mentions (optional): the server's mention_count for the chat, which
+// replaces the page's own tally (raised by live new_message events) since
+// only the server sees edits and deletions that add or take back a mention.
+export function setUnread(chatId, unread, total, mentions) {
   const chat = state.chats.get(chatId);
   if (chat && typeof unread === 'number' && chat.unread_count !== unread) {
     chat.unread_count = unread;
     if (unread === 0) chat.mention_count = 0;
+    emit('chats');
+  }
+  if (chat && typeof mentions === 'number' && (chat.mention_count || 0) !== mentions) {
+    chat.mention_count = mentions;
     emit('chats');
   }
   if (typeof total === 'number' && total !== state.totalUnread) {
@@ -138,11 +145,12 @@ export function setUnread(chatId, unread, total) {
   }
 }
 
-// Badges from a sync answer: every chat's count, and the total.
+// Badges and "@" markers from a sync answer: every chat's unread and
+// mention counts, and the total.
 export function setAllUnread(rows, total) {
   for (const r of rows || []) {
     if (!state.chats.has(r.id) && state.chatsLoaded) fetchChat(r.id);
-    setUnread(r.id, r.unread_count);
+    setUnread(r.id, r.unread_count, undefined, r.mention_count);
   }
   if (typeof total === 'number') setUnread(null, undefined, total);
 }
