@@ -103,7 +103,10 @@ export function upsertChat(chat) {
   if (old && old.last_message && chat.last_message && old.last_message.id > chat.last_message.id) {
     chat = { ...chat, last_message: old.last_message, updated_at: maxTime(old.updated_at, chat.updated_at) };
   }
-  state.chats.set(chat.id, { ...(old || {}), ...chat });
+  // A whole Chat (not chat_updated's shared fields) carries our read marker
+  // as the server has it now.
+  const fresh = typeof chat.last_read_message_id === 'number' ? { markerStale: false } : {};
+  state.chats.set(chat.id, { ...(old || {}), ...chat, ...fresh });
   seedReadMarks(chat);
   emit('chats');
 }
@@ -283,9 +286,16 @@ export function applyEvent(ev, source = 'ws') {
     case 'chat_created':
       if (ev.chat) upsertChat(ev.chat);
       break;
-    case 'unread_update':
+    case 'unread_update': {
+      // Our read marker moved somewhere else (another tab or device), and
+      // the event does not say where: opening the chat asks for it
+      // (views/chat.js).  Our own read's event brings the count the POST
+      // answer already set, so it does not count.
+      const c = state.chats.get(chatId);
+      if (c && typeof ev.unread_count === 'number' && c.unread_count !== ev.unread_count) c.markerStale = true;
       setUnread(chatId, ev.unread_count, ev.total_unread);
       break;
+    }
     case 'read_receipt': {
       if (state.me && ev.user_id === state.me.id) {
         const chat = state.chats.get(chatId);
