@@ -29,6 +29,7 @@ const CHATS = Number(env('BENCH_SEARCH_CHATS', 1000));
 const MINE = Number(env('BENCH_SEARCH_MINE', 200));
 const QUERIES = Number(env('BENCH_SEARCH_QUERIES', 800));
 const ROUNDS = Number(env('BENCH_POST_ROUNDS', 10));
+const LIVE = Number(env('BENCH_SEARCH_LIVE', 20000));
 const BATCH = 100;
 
 const conf = fs.readFileSync(path.join(VAR, 'parley.conf'), 'utf8');
@@ -63,6 +64,18 @@ const WORDS = [
   'пользователи', 'пользователей', 'чат', 'чаты', 'чатов', 'группа', 'группы',
 ];
 
+// The GIN index's pending list (pgstattuple), or null where the extension
+// cannot be had.
+function ginPending() {
+  try {
+    psql('CREATE EXTENSION IF NOT EXISTS pgstattuple');
+    const [pages, tuples] = psql("SELECT pending_pages, pending_tuples FROM pgstatginindex('messages_tsv')").split('|').map(Number);
+    return { pages, tuples };
+  } catch (e) {
+    return null;
+  }
+}
+
 function seed() {
   const t0 = Date.now();
   const tag = `sb${Date.now().toString(36)}`;
@@ -86,6 +99,8 @@ function seed() {
     INSERT INTO chat_members (chat_id, user_id)
       SELECT c, ${me.id} FROM generate_series(${c0}, ${c0 + MINE - 1}) c ON CONFLICT DO NOTHING;`);
   // The index is built after the rows: far cheaper than row-by-row upkeep.
+  // (Rebuilt from its own definition, storage parameters included.)
+  const tsvIndex = psql("SELECT pg_get_indexdef('messages_tsv'::regclass)");
   const t1 = Date.now();
   psql(`DROP INDEX messages_tsv;
     INSERT INTO messages (chat_id, sender_id, content, seq)
@@ -95,17 +110,42 @@ function seed() {
              || CASE WHEN i % 1000 = 0 THEN ' rare' || (i / 1000) ELSE '' END, 0
         FROM generate_series(1, ${N}) i, (SELECT ${vocab} AS w) v;`);
   const t2 = Date.now();
-  psql('CREATE INDEX messages_tsv ON messages USING gin (tsv); ANALYZE messages; ANALYZE chat_members;');
+  psql(`${tsvIndex}; ANALYZE messages; ANALYZE chat_members;`);
   const t3 = Date.now();
+  // Then LIVE messages one INSERT each, as posts arrive: a GIN index with
+  // fastupdate keeps new entries in its pending list (every GIN search
+  // reads all of it) until the list outgrows gin_pending_list_limit or a
+  // vacuum flushes it.  An index built after the rows has no pending list,
+  // which no running server has.
+  psql(`DO $$
+    DECLARE w text[] := ${vocab};
+    BEGIN
+      FOR i IN ${N + 1} .. ${N + LIVE} LOOP
+        INSERT INTO messages (chat_id, sender_id, content, seq)
+        VALUES (${c0} + (i % ${CHATS}), ${users[1].id} + ((i % ${CHATS}) * 7 % 30),
+                (SELECT string_agg(w[1 + (abs(hashint8(i * 16 + k)) % cardinality(w))], ' ')
+                   FROM generate_series(1, 8) k), 0);
+      END LOOP;
+    END $$;`);
+  const t4 = Date.now();
+  const pending = ginPending();
   const sizes = psql(`SELECT pg_relation_size('messages_tsv'), pg_relation_size('messages'), pg_total_relation_size('messages'), (SELECT count(*) FROM messages)`).split('|').map(Number);
-  return { me, c0, insertMs: t2 - t1, indexMs: t3 - t2, seedMs: t3 - t0, indexBytes: sizes[0],
+  return { me, c0, insertMs: t2 - t1, indexMs: t3 - t2, liveMs: t4 - t3, seedMs: t4 - t0, pending, indexBytes: sizes[0],
     tableBytes: sizes[1], totalBytes: sizes[2], rows: sizes[3], users };
 }
 
 async function searchBench(s, client) {
   const tok = token(s.me.id, s.me.username);
-  const qs = ['работать', 'сервер', 'websoc', 'message', 'running', 'deploy release', 'пользовател',
-    'база данных', `rare${Math.floor(N / 2000)}`, 'тест websocket', 'индексы', 'qu'];
+  // Each query's class: how it reaches the database (the last word is
+  // always matched as a prefix too).
+  const rare = `rare${Math.floor(N / 2000)}`;
+  const classOf = {
+    'работать': 'Russian stem', 'сервер': 'Russian', 'индексы': 'Russian', 'websoc': 'prefix',
+    'пользовател': 'prefix', 'qu': 'prefix', 'message': 'common', 'running': 'common',
+    'deploy release': 'two words', 'база данных': 'two words', 'тест websocket': 'two words',
+    [rare]: 'rare',
+  };
+  const qs = Object.keys(classOf);
   const lat = []; const byQ = {};
   let bad = 0; let hits = 0;
   const items = Array.from({ length: QUERIES }, (_, i) => qs[i % qs.length]);
@@ -114,6 +154,8 @@ async function searchBench(s, client) {
   // dictionaries (~0.3 s, once per session) before the clock starts.
   await pool(Array.from({ length: qs.length * 4 }, (_, i) => qs[i % qs.length]), 16,
     (q) => client.request('GET', `/api/search?q=${encodeURIComponent(q)}`, { token: tok }));
+  const cpu = (...args) => execFileSync(process.execPath, [path.join(__dirname, 'cpu.js'), ...args]);
+  cpu('snap', path.join(OUT, 'cpu-s0.json'));
   const t0 = Date.now();
   await pool(items, 16, async (q) => {
     const a = process.hrtime.bigint();
@@ -124,9 +166,20 @@ async function searchBench(s, client) {
     (byQ[q] = byQ[q] || []).push(ms);
   });
   const secs = (Date.now() - t0) / 1000;
+  // CPU of the stack's processes during the timed searches only, per search.
+  cpu('snap', path.join(OUT, 'cpu-s1.json'));
+  cpu('diff', path.join(OUT, 'cpu-s0.json'), path.join(OUT, 'cpu-s1.json'), path.join(OUT, 'cpu-searches.json'));
+  const used = JSON.parse(fs.readFileSync(path.join(OUT, 'cpu-searches.json'), 'utf8'));
+  const cpuPer = {};
+  for (const [k, v] of Object.entries(used.cpu_ms)) cpuPer[k] = v / lat.length;
   const per = {};
-  for (const [q, v] of Object.entries(byQ)) per[q] = { p50: pct(v, 50), p99: pct(v, 99) };
-  return { n: lat.length, bad, hits, rps: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99), max: Math.max(...lat), per };
+  for (const [q, v] of Object.entries(byQ)) per[q] = { cls: classOf[q], p50: pct(v, 50), p99: pct(v, 99) };
+  const byClass = {};
+  for (const [q, v] of Object.entries(byQ)) (byClass[classOf[q]] = byClass[classOf[q]] || []).push(...v);
+  const perClass = {};
+  for (const [c, v] of Object.entries(byClass)) perClass[c] = { n: v.length, p50: pct(v, 50), p99: pct(v, 99) };
+  return { n: lat.length, bad, hits, rps: lat.length / secs, secs, p50: pct(lat, 50), p99: pct(lat, 99), max: Math.max(...lat), per, perClass,
+    cpuPer, othersPct: used.machine.others_pct, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
 }
 
 async function postBench(s, client) {
@@ -174,6 +227,10 @@ async function postBench(s, client) {
   const mb = (b) => `${(b / 1048576).toFixed(0)} MB`;
   console.log(`search: ${s.rows} messages (${CHATS} chats, searcher in ${MINE}); GIN index ${mb(s.indexBytes)}, messages table ${mb(s.tableBytes)} (${mb(s.totalBytes)} with indexes)`);
   console.log(`search: ${search.n} queries at 16 in flight: p50 ${search.p50.toFixed(1)} ms, p99 ${search.p99.toFixed(1)} ms, max ${search.max.toFixed(1)} ms, ${search.rps.toFixed(0)} req/s, ${search.bad} errors`);
-  for (const [q, v] of Object.entries(search.per)) console.log(`search:   ${q.padEnd(16)} p50 ${v.p50.toFixed(1)} ms  p99 ${v.p99.toFixed(1)} ms`);
+  const c = search.cpuPer;
+  console.log(`search: CPU per search ${(c.postgres + c.api + c.lighttpd).toFixed(2)} ms: PostgreSQL ${c.postgres.toFixed(2)}, FastCGI ${c.api.toFixed(2)}, lighttpd ${c.lighttpd.toFixed(2)}; others used ${search.othersPct} % of the machine; load ${search.load}`);
+  if (s.pending) console.log(`search: ${LIVE} live inserts after the index build (${(s.liveMs / 1000).toFixed(0)} s); GIN pending list ${s.pending.pages} pages, ${s.pending.tuples} entries`);
+  for (const [q, v] of Object.entries(search.per)) console.log(`search:   ${q.padEnd(16)} ${v.cls.padEnd(13)} p50 ${v.p50.toFixed(1)} ms  p99 ${v.p99.toFixed(1)} ms`);
+  for (const [c, v] of Object.entries(search.perClass)) console.log(`search: class ${c.padEnd(13)} n ${String(v.n).padEnd(4)} p50 ${v.p50.toFixed(1)} ms  p99 ${v.p99.toFixed(1)} ms`);
   console.log(`posts: ${posts.n} at 4 in flight: plain mean ${posts.plainMean.toFixed(2)} ms (p50 ${posts.plainP50.toFixed(2)}), 3 mentions + reply mean ${posts.richMean.toFixed(2)} ms (p50 ${posts.richP50.toFixed(2)}): ${posts.overheadPct >= 0 ? '+' : ''}${posts.overheadPct.toFixed(1)} %, ${posts.bad} errors`);
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -103,7 +103,10 @@ export function upsertChat(chat) {
   if (old && old.last_message && chat.last_message && old.last_message.id > chat.last_message.id) {
     chat = { ...chat, last_message: old.last_message, updated_at: maxTime(old.updated_at, chat.updated_at) };
   }
-  state.chats.set(chat.id, { ...(old || {}), ...chat });
+  // A whole Chat (not chat_updated's shared fields) carries our read marker
+  // as the server has it now.
+  const fresh = typeof chat.last_read_message_id === 'number' ? { markerStale: false } : {};
+  state.chats.set(chat.id, { ...(old || {}), ...chat, ...fresh });
   seedReadMarks(chat);
   emit('chats');
 }
@@ -125,11 +128,18 @@ export function sortedChats() {
     (ts(b.updated_at) - ts(a.updated_at)) || (b.id - a.id));
 }
 
-export function setUnread(chatId, unread, total) {
+// mentions (optional): the server's mention_count for the chat, which
+// replaces the page's own tally (raised by live new_message events) since
+// only the server sees edits and deletions that add or take back a mention.
+export function setUnread(chatId, unread, total, mentions) {
   const chat = state.chats.get(chatId);
   if (chat && typeof unread === 'number' && chat.unread_count !== unread) {
     chat.unread_count = unread;
     if (unread === 0) chat.mention_count = 0;
+    emit('chats');
+  }
+  if (chat && typeof mentions === 'number' && (chat.mention_count || 0) !== mentions) {
+    chat.mention_count = mentions;
     emit('chats');
   }
   if (typeof total === 'number' && total !== state.totalUnread) {
@@ -138,11 +148,12 @@ export function setUnread(chatId, unread, total) {
   }
 }
 
-// Badges from a sync answer: every chat's count, and the total.
+// Badges and "@" markers from a sync answer: every chat's unread and
+// mention counts, and the total.
 export function setAllUnread(rows, total) {
   for (const r of rows || []) {
     if (!state.chats.has(r.id) && state.chatsLoaded) fetchChat(r.id);
-    setUnread(r.id, r.unread_count);
+    setUnread(r.id, r.unread_count, undefined, r.mention_count);
   }
   if (typeof total === 'number') setUnread(null, undefined, total);
 }
@@ -275,9 +286,16 @@ export function applyEvent(ev, source = 'ws') {
     case 'chat_created':
       if (ev.chat) upsertChat(ev.chat);
       break;
-    case 'unread_update':
+    case 'unread_update': {
+      // Our read marker moved somewhere else (another tab or device), and
+      // the event does not say where: opening the chat asks for it
+      // (views/chat.js).  Our own read's event brings the count the POST
+      // answer already set, so it does not count.
+      const c = state.chats.get(chatId);
+      if (c && typeof ev.unread_count === 'number' && c.unread_count !== ev.unread_count) c.markerStale = true;
       setUnread(chatId, ev.unread_count, ev.total_unread);
       break;
+    }
     case 'read_receipt': {
       if (state.me && ev.user_id === state.me.id) {
         const chat = state.chats.get(chatId);

@@ -138,12 +138,16 @@ async function loadInitial(chatId) {
   let chat = state.chats.get(chatId);
   if (!chat || !chat.unread_count) { await loadLatest(chatId, false); return; }
   // Our read marker moves without an event that carries it (another tab or
-  // device read up to somewhere): ask for the chat as it is now.
-  try {
-    chat = await api.chat(chatId);
-    if (state.open !== open) return;
-    store.upsertChat(chat);
-  } catch (err) { loadFailed(open, err); return; }
+  // device read up to somewhere; store.js marks the chat markerStale): only
+  // then ask for the chat as it is now.  Otherwise the marker in hand (from
+  // the chat list, a sync reload or our own reads' answers) is current.
+  if (chat.markerStale) {
+    try {
+      chat = await api.chat(chatId);
+      if (state.open !== open) return;
+      store.upsertChat(chat);
+    } catch (err) { loadFailed(open, err); return; }
+  }
   if (!chat.unread_count) { await loadLatest(chatId, false); return; }
   const marker = chat.last_read_message_id || 0;
   // Ids are positive and shared by all chats: with no marker yet, "after 1"

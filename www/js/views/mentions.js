@@ -1,7 +1,8 @@
 // views/mentions.js -- the "@" marker beside a chat's unread badge while
 // messages that mention you are unread there (Chat.mention_count; raised
 // by new_message events with "mentioned":true, cleared when the chat's
-// unread count drops to 0, and set absolutely whenever the chat is loaded).
+// unread count drops to 0, and set from the server's count whenever the
+// chat is loaded or the page syncs: GET /api/sync's chats[].mention_count).
 import { h, setText } from '../dom.js';
 import { t } from '../i18n.js';
 
