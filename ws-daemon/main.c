@@ -250,15 +250,19 @@ int main(int argc, char **argv)
     if (nofile > 256)
         w.fd_budget = (int)(nofile - 64);
     else if (nofile > 48)
-        w.fd_budget = (int)(nofile - 24);
+        w.fd_budget = (int)(nofile - 8);   /* tests and drills run this small */
     else if (nofile > 0)
         w.fd_budget = (int)(nofile / 2);
-    /* Established sockets stop a little below that, so there are always
-     * descriptors left to accept a handshake and answer it 503. */
-    if (w.fd_budget > 32)
-        w.max_conns = (size_t)w.fd_budget - 16;
-    else if (w.fd_budget)
-        w.max_conns = (size_t)w.fd_budget / 2;
+    /* Upgrades stop a little below that (HTTP 503 on a descriptor numbered
+     * from fd_full on), so there are always descriptors left to accept a
+     * handshake and answer it, rather than only resetting it. */
+    if (w.fd_budget > 256)
+        w.fd_full = w.fd_budget - 16;
+    else if (w.fd_budget > 16)
+        w.fd_full = w.fd_budget - 8;
+    else
+        w.fd_full = w.fd_budget / 2;
+    w.max_conns = (size_t)w.fd_full;
     w.ctx = lws_create_context(&info);
     if (!w.ctx) {
         if (cfg.ws_socket[0])

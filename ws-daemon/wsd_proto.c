@@ -1,4 +1,5 @@
-/* wsd_proto.c -- the lws protocol callback: auth, fan-out, ping, metrics.
+/* wsd_proto.c -- the lws protocol callback: auth, fan-out, ping, metrics
+ * (who may connect at all is admit.c's).
  *
  * Why it is built this way:
  *  - The upgrade is accepted first and the token checked in ESTABLISHED, so a
@@ -8,10 +9,12 @@
  *    bytes: the registry link, an outq that allocates nothing while idle, and
  *    pointers to buffers that exist only while in use.  lws itself gets a
  *    1 KiB rx buffer because client frames are tiny.
- *  - Frames are written only from SERVER_WRITEABLE, one lws_write per
- *    callback, re-arming while the queue is non-empty.  lws keeps any part
- *    of a frame the kernel refused and delivers no WRITEABLE until it is
- *    flushed, so a reader that stalls makes its queue grow; past
+ *  - An event frame for a connection with nothing waiting is written at
+ *    once (wsd_write_now); anything else goes to the connection's queue,
+ *    written from SERVER_WRITEABLE, one lws_write per callback, re-arming
+ *    while the queue is non-empty.  lws keeps any part of a frame the
+ *    kernel refused and delivers no WRITEABLE until it is flushed, so a
+ *    reader that stalls makes its queue grow; past
  *    ws_queue_max the queue is dropped and the socket closed with 1008 (the
  *    page then resyncs over REST).  If the socket is so stuck that even the
  *    close frame cannot go out, a timeout kills it.
@@ -20,12 +23,12 @@
  *    buffer (outq frames are reference-counted). */
 #include "wsd_proto.h"
 
+#include "admit.h"
 #include "client_frame.h"
 #include "jsonx.h"
 #include "jwt.h"
 #include "log.h"
 #include "notes.h"
-#include "origin.h"
 #include "outq.h"
 #include "registry.h"
 #include "xmem.h"
@@ -38,7 +41,6 @@
 #define WSD_RX_BUFFER 1024       /* lws rx chunk, allocated per connection */
 #define WSD_TX_PACKET (EVENT_MAX_BYTES + 1024) /* one send() per frame */
 #define WSD_SLOW_KILL_SECS 5     /* grace for a 1008 close frame to get out */
-#define WSD_PATH "/ws"
 
 struct wsd_conn {
     struct registry_conn reg;    /* in the user's list once authenticated */
@@ -83,16 +85,11 @@ static void wsd_on_message(struct wsd *w, struct wsd_conn *c,
                            const unsigned char *msg, size_t len);
 static int wsd_on_writeable(struct wsd *w, struct lws *wsi, struct wsd_conn *c);
 static void wsd_on_closed(struct wsd *w, struct wsd_conn *c);
-static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi);
-static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body,
-                           const char *retry_after);
-static void wsd_client_addr(struct wsd *w, struct lws *wsi, char *out, size_t len);
 static void wsd_end_after_drain(struct wsd_conn *c, const char *reason);
 static void wsd_revoke(struct wsd *w, const struct event_env *env);
 static int wsd_http_request(struct wsd *w, struct lws *wsi, struct wsd_conn *c,
                             const char *path);
 static int wsd_http_writeable(struct lws *wsi, struct wsd_conn *c);
-static int wsd_accept_filter(struct wsd *w, int fd);
 
 const struct lws_protocols wsd_proto_protocol = {
     .name = "parley",
@@ -330,39 +327,6 @@ static void wsd_revoke(struct wsd *w, const struct event_env *env)
     }
 }
 
-/* The client's address: the peer, or behind our own proxy (lighttpd appends
- * the address it saw to X-Forwarded-For) the last entry of that header.  The
- * header is believed from a peer on loopback (only a local process can reach
- * the daemon's default 127.0.0.1 port) and on the unix socket (ws_socket:
- * only the front can enter its folder); a unix peer without the header
- * counts as "local". */
-static void wsd_client_addr(struct wsd *w, struct lws *wsi, char *out, size_t len)
-{
-    char xff[256];
-    const char *last;
-    int n;
-
-    out[0] = '\0';
-    if (w->cfg->ws_socket[0])
-        snprintf(out, len, "local");
-    else if (!lws_get_peer_simple(wsi, out, len))
-        snprintf(out, len, "unknown");
-    if (strcmp(out, "127.0.0.1") != 0 && strcmp(out, "::1") != 0 &&
-        strcmp(out, "::ffff:127.0.0.1") != 0 && strcmp(out, "local") != 0)
-        goto out;
-    n = lws_hdr_copy(wsi, xff, (int)sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
-    if (n <= 0)
-        goto out;
-    last = strrchr(xff, ',');
-    last = last ? last + 1 : xff;
-    while (*last == ' ')
-        last++;
-    if (*last && strlen(last) < len && strspn(last, "0123456789abcdefABCDEF.:") == strlen(last))
-        snprintf(out, len, "%s", last);
-out:
-    return;
-}
-
 static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c)
 {
     char tok[JWT_MAX_LEN + 16], shown[9], buf[192];
@@ -373,7 +337,7 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     int n;
 
     c->wsi = wsi;
-    wsd_client_addr(w, wsi, c->addr, sizeof c->addr);
+    admit_client_addr(w, wsi, c->addr, sizeof c->addr);
     if (registry_addr_add(w->reg, c->addr, (size_t)w->cfg->ws_max_conns_per_addr) < 0) {
         log_warn("connection from %s refused: over ws_max_conns_per_addr (%d)", c->addr,
                  WSD_CLOSE_TOO_MANY);
@@ -527,76 +491,6 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
     notes_publish(w->notes, buf, (size_t)n);
 }
 
-/* Writes a small JSON error response before the upgrade and returns 1 so lws
- * closes the connection.  In lws 4.1 this is the way to get an HTTP status
- * to the client (returning nonzero elsewhere only hangs up). */
-static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body,
-                           const char *retry_after)
-{
-    unsigned char hdr[LWS_PRE + 256], *start = hdr + LWS_PRE, *p = start;
-    unsigned char *end = hdr + sizeof hdr - 1;
-    unsigned char out[LWS_PRE + 256];
-    size_t blen = strlen(body);
-
-    if (blen > sizeof out - LWS_PRE)
-        return 1;
-    memcpy(out + LWS_PRE, body, blen);
-    if (lws_add_http_common_headers(wsi, status, "application/json", blen, &p, end) ||
-        (retry_after &&
-         lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
-                                     (const unsigned char *)retry_after,
-                                     (int)strlen(retry_after), &p, end)) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return 1;
-    lws_write(wsi, out + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL);
-    return 1;
-}
-
-static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi)
-{
-    char uri[64], origin[256], addr[REGISTRY_ADDR_MAX];
-    const char *o = NULL;
-    int n;
-
-    if (lws_hdr_copy(wsi, uri, (int)sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
-        strcmp(uri, WSD_PATH) != 0)
-        return wsd_http_refuse(wsi, HTTP_STATUS_NOT_FOUND,
-                               "{\"error\":{\"code\":\"not_found\",\"message\":\"WebSocket is at /ws\"}}",
-                               NULL);
-    n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
-    if (n > 0) {
-        /* An origin too long for the buffer cannot be on any sane list. */
-        if (n < (int)sizeof origin &&
-            lws_hdr_copy(wsi, origin, (int)sizeof origin, WSI_TOKEN_ORIGIN) > 0)
-            o = origin;
-        else
-            o = "";
-    }
-    /* Past the descriptor budget, say so at once (the client backs off and
-     * retries) rather than leave the socket waiting in the accept queue. */
-    if (w->max_conns && registry_nconns(w->reg) >= w->max_conns) {
-        log_warn("upgrade refused: %zu connections, the most this daemon's open-file limit allows",
-                 registry_nconns(w->reg));
-        return wsd_http_refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
-                               "{\"error\":{\"code\":\"server_full\",\"message\":\"too many connections; retry later\"}}",
-                               NULL);
-    }
-    if (!origin_allowed(w->origins, o)) {
-        log_warn("upgrade refused: origin '%.64s' not allowed", o);
-        return wsd_http_refuse(wsi, HTTP_STATUS_FORBIDDEN,
-                               "{\"error\":{\"code\":\"forbidden\",\"message\":\"origin not allowed\"}}",
-                               NULL);
-    }
-    wsd_client_addr(w, wsi, addr, sizeof addr);
-    if (registry_addr_conns(w->reg, addr) >= (size_t)w->cfg->ws_max_conns_per_addr) {
-        log_warn("upgrade from %s refused: over ws_max_conns_per_addr", addr);
-        return wsd_http_refuse(wsi, 429,
-                               "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"too many connections from this address\"}}",
-                               "10");
-    }
-    return 0;
-}
-
 static int wsd_http_request(struct wsd *w, struct lws *wsi, struct wsd_conn *c,
                             const char *path)
 {
@@ -650,28 +544,6 @@ static int wsd_http_writeable(struct lws *wsi, struct wsd_conn *c)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* A just-accepted descriptor numbered at or past the budget (main.c) means
- * the descriptors kept for ZeroMQ, logs and the listener are being eaten
- * into: close it at once (the client sees the connection end; it is not
- * left in the accept queue).  Returns nonzero to refuse.  Logged at most
- * once a second with a count, so a flood cannot fill the disk. */
-static int wsd_accept_filter(struct wsd *w, int fd)
-{
-    long long now;
-
-    if (!w->fd_budget || fd < w->fd_budget)
-        return 0;
-    w->fd_refused++;
-    now = (long long)time(NULL);
-    if (now != w->fd_refused_logged) {
-        log_warn("refused %lu connection%s: descriptor %d is past the budget of %d",
-                 w->fd_refused, w->fd_refused == 1 ? "" : "s", fd, w->fd_budget);
-        w->fd_refused = 0;
-        w->fd_refused_logged = now;
-    }
-    return 1;
-}
-
 static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
                               void *user, void *in, size_t len)
 {
@@ -680,9 +552,9 @@ static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        return wsd_accept_filter(w, (int)(lws_intptr_t)in);
+        return admit_accept(w, (int)(lws_intptr_t)in);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return wsd_confirm_upgrade(w, wsi);
+        return admit_upgrade(w, wsi);
     case LWS_CALLBACK_ESTABLISHED:
         return wsd_on_established(w, wsi, c);
     case LWS_CALLBACK_RECEIVE:
