@@ -20,8 +20,9 @@ const GAP = Number(env('BENCH_FANOUT_GAP_MS', 300));
 const PROCS = Number(env('BENCH_FANOUT_PROCS', 2));
 // Who reads the members' sockets (BENCH_FANOUT_READER):
 //   c   (default when built): tests/bench/fanout-reader.c, one epoll loop
-//       per process, arrival stamped right after read(): ~10x less CPU per
-//       frame than Node, so the reader is not what delays the last member;
+//       per process, arrival stamped right after read(): 12-15 us of CPU
+//       per frame against 29-56 us for `raw` (docs/bench.md), most of it
+//       the kernel's read path;
 //   raw: ws-child.js's minimal Node client (the default before);
 //   ws:  ws-child.js with the `ws` library (BENCH_FANOUT_RAW=0 also picks it).
 const READER_BIN = path.resolve(__dirname, '../..', process.env.PARLEY_BUILD || 'build', 'bench/fanout-reader');
