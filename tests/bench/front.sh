@@ -50,7 +50,7 @@ WPIDS=$(cat "$VAR"/run/wsd*.pid | paste -sd, -)
 grep -h 'Capacity\|capacity' "$VAR/start.log"
 echo "front: lighttpd pids $LPIDS (parent first), daemons $WPIDS, $NUSERS users, $N connections through ws://127.0.0.1:$HP/ws"
 NODE_PATH=$ROOT/tests/node_modules BENCH_OUT=$VAR/bench BENCH_WS_URL=ws://127.0.0.1:$HP/ws WSD_PID=$LPIDS \
-    BENCH_RSS_KINDS="lighttpd=$LPIDS;wsd=$WPIDS" BENCH_CONNS=$N BENCH_IDLE_TAG=idle-front timeout 420 node tests/bench/idle.js
+    BENCH_RSS_KINDS="lighttpd=$LPIDS;wsd=$WPIDS" BENCH_METRICS_SOCKET=$(ls "$VAR"/run/ws/wsd-1.sock 2>/dev/null) BENCH_CONNS=$N BENCH_IDLE_TAG=idle-front timeout 420 node tests/bench/idle.js
 rc=$?
 for f in "$VAR"/run/ws/wsd-*.sock; do
     [ -S "$f" ] && echo "front: daemon $(basename "$f") holds $(curl -s --unix-socket "$f" http://x/metrics | awk '$1=="parley_ws_connections"{print $2}') now (after close)"

@@ -26,13 +26,15 @@ const PER_USER = Number(env('BENCH_CONNS_PER_USER', 32));   // the daemon's defa
 // front's URL, WSD_PID lighttpd's pids and BENCH_IDLE_TAG "idle-front".
 
 function rssOf(pids) {
-  const out = { rss: 0, hwm: 0, fds: 0 };
+  const out = { rss: 0, hwm: 0, fds: 0, each: [] };
   for (const pid of pids) {
     const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const get = (k) => { const m = new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s); return m ? Number(m[1]) : 0; };
     out.rss += get('VmRSS');
     out.hwm += get('VmHWM');
-    out.fds += fs.readdirSync(`/proc/${pid}/fd`).length;
+    const fds = fs.readdirSync(`/proc/${pid}/fd`).length;
+    out.fds += fds;
+    out.each.push(fds);
   }
   return out;
 }
@@ -43,7 +45,9 @@ const kindsKiB = () => Object.fromEntries(KINDS.map((k) => [k.name, rssOf(k.pids
 function metrics() {
   const u = new URL(WS);
   return new Promise((resolve) => {
-    const req = http.get({ host: u.hostname, port: u.port, path: '/metrics', timeout: 5000 }, (res) => {
+    // BENCH_METRICS_SOCKET: the daemon listens on a unix socket (behind the front).
+    const where = process.env.BENCH_METRICS_SOCKET ? { socketPath: process.env.BENCH_METRICS_SOCKET } : { host: u.hostname, port: u.port };
+    const req = http.get({ ...where, path: '/metrics', timeout: 5000 }, (res) => {
       let b = '';
       res.on('data', (c) => { b += c; });
       res.on('end', () => {
@@ -98,9 +102,9 @@ async function main() {
   const perKind = {};
   for (const k of KINDS) {
     const b = kindsBefore[k.name], a = kindsAfter[k.name];
-    perKind[k.name] = { pids: k.pids.length, rss_before_kib: b.rss, rss_after_kib: a.rss, fds_after: a.fds,
+    perKind[k.name] = { pids: k.pids.length, rss_before_kib: b.rss, rss_after_kib: a.rss, fds_after: a.fds, fds_each: a.each,
       kib_per_conn: held > 0 ? round((a.rss - b.rss) / held, 2) : null };
-    log(`  ${k.name} (${k.pids.length} process(es)): VmRSS ${b.rss} -> ${a.rss} KiB = ${perKind[k.name].kib_per_conn} KiB/connection, ${a.fds} descriptors`);
+    log(`  ${k.name} (${k.pids.length} process(es)): VmRSS ${b.rss} -> ${a.rss} KiB = ${perKind[k.name].kib_per_conn} KiB/connection, ${a.fds} descriptors (${a.each.join(' + ')})`);
   }
 
   await closeChildren(kids);
