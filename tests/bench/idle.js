@@ -10,7 +10,10 @@ const { env, readJson, writeResult, log, round, sleep } = require('./lib');
 const { spawnChildren, closeChildren } = require('./children');
 
 const OUT = env('BENCH_OUT');
-const WS = env('BENCH_WS_URL');
+// BENCH_WS_URLS (a comma list, e.g. the fronts of several namespace hosts)
+// instead of BENCH_WS_URL: client process k connects to URL k mod count.
+const URLS = (process.env.BENCH_WS_URLS || env('BENCH_WS_URL')).split(',').filter(Boolean);
+const WS = URLS[0];
 // WSD_PID: the process(es) whose memory is measured, comma-separated
 // (step 5: lighttpd's parent and its workers), summed.  BENCH_RSS_KINDS
 // (optional) adds a figure per process kind: "lighttpd=1,2;wsd=3,4".
@@ -20,6 +23,7 @@ const KINDS = (process.env.BENCH_RSS_KINDS || '').split(';').filter(Boolean).map
   return { name, pids: list.split(',').filter(Boolean).map(Number) };
 });
 const N = Number(env('BENCH_CONNS', 19000));
+const OPEN_MS = Number(env('BENCH_OPEN_TIMEOUT_MS', 150000));   // for all of one process's connections
 const PROCS = Number(env('BENCH_CONN_PROCS', 4));
 const PER_USER = Number(env('BENCH_CONNS_PER_USER', 32));   // the daemon's default ws_max_conns_per_user
 // Step 5 reuses this file through lighttpd's /ws: BENCH_WS_URL is then the
@@ -79,7 +83,7 @@ async function main() {
   const slices = kids.map((_, k) => tokens.filter((__, i) => i % PROCS === k));
   const t0 = Date.now();
   const progress = setInterval(async () => log(`  ... daemon reports ${await metrics()} connections`), 10000);
-  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: WS, tokens: slices[i], concurrency: 64, timeoutMs: 150000 }, 'opened', 200000)
+  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: URLS[i % URLS.length], tokens: slices[i], concurrency: 64, timeoutMs: OPEN_MS }, 'opened', OPEN_MS + 50000)
     .catch((e) => ({ ok: 0, failed: slices[i].length, reasons: { [e.message]: 1 }, secs: 0 }))));
   clearInterval(progress);
   const openSecs = (Date.now() - t0) / 1000;
