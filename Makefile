@@ -7,6 +7,7 @@
 #   make check-mem  the same suite on an ASan+UBSan build, plus valgrind runs
 #   make bench      benchmarks with a baseline measured in the same run
 #   make test-cluster  three hosts + forwarder in network namespaces (root)
+#   make bench-cluster 50,000 idle browsers across namespace hosts (root; bench step 10)
 #
 # SANITIZER=address,undefined builds into build-san/ instead.  WERROR=0 turns
 # warnings back into warnings.
@@ -63,7 +64,7 @@ ifneq ($(wildcard $(TAP_SRC)),)
 BINS += $(TAP_BIN)
 endif
 
-.PHONY: all run stop deps test check-mem bench clean node-deps test-cluster
+.PHONY: all run stop deps test check-mem bench clean node-deps test-cluster bench-cluster
 all: $(BINS) $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -121,6 +122,10 @@ bench: all
 # Several hosts in network namespaces (root): docs/scale.md.
 test-cluster: all
 	@PARLEY_BUILD=$(BUILD) tests/cluster/run.sh
+
+# Bench step 10: 50,000 idle browsers through the fronts of namespace hosts (root).
+bench-cluster: all
+	@PARLEY_BUILD=$(BUILD) tests/cluster/bench.sh
 
 clean:
 	rm -rf build build-san build-fuzz

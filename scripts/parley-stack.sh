@@ -14,6 +14,7 @@
 # Commands: init | start | stop | run | status
 #           pg-start | pg-stop | fwd-start | fwd-stop | fwd-kill
 #           wsd-start | wsd-stop | wsd-kill [N] | lighttpd-restart
+#           lighttpd-workers (pids of lighttpd's worker processes)
 # Settings (environment): PARLEY_VAR, PARLEY_BUILD (build dir, default build),
 #   PARLEY_HTTP_PORT (8080), PARLEY_WS_PORT (8081; daemon i listens on
 #   PARLEY_WS_PORT + i - 1 unless PARLEY_WS_PORTS lists the ports),
@@ -21,7 +22,9 @@
 #   PARLEY_DATABASE_URL (use this PostgreSQL instead of a private cluster),
 #   PARLEY_SEED (1: create the demo users), PARLEY_WSD_WRAPPER (e.g. valgrind),
 #   PARLEY_HTTP_MAX_FDS (lighttpd's descriptors; default: the open-file
-#   hard limit, at most 1,000,000), PARLEY_WS_UNIX (1: lighttpd reaches the
+#   hard limit, at most 1,000,000, per lighttpd process),
+#   PARLEY_HTTP_WORKERS (lighttpd processes sharing the port; default: one
+#   per core, at least 2 under a small open-file limit), PARLEY_WS_UNIX (1: lighttpd reaches the
 #   daemons over unix sockets run/ws/wsd-N.sock, in a 0750 folder, instead
 #   of their TCP ports; docs/ws-daemon.md).
 set -euo pipefail
@@ -295,16 +298,37 @@ wait_port() {   # wait_port PORT NAME
     die "$2 did not open port $1 (see $VAR/log/)"
 }
 
-# lighttpd's budget: each browser WebSocket holds two of its descriptors
-# (browser side, daemon side); 200 stay for listeners, logs and FastCGI.
+# lighttpd's budget.  Each browser WebSocket holds two descriptors of the
+# lighttpd process that accepted it (browser side, daemon side).  A process
+# stops accepting once its open descriptors pass 9/10 of server.max-fds
+# (lighttpd's high-water mark), so one process holds
+#   per_worker = (max_fds * 9 / 10 - 100) / 2
+# tunnels (100 left for listeners, logs and FastCGI sockets): 8,950 at
+# 20,000 descriptors.  The open-file limit is per process, so N worker
+# processes (server.max-worker: forked after setup, sharing the listening
+# socket, each with its own descriptors) hold N times as many.
+# PARLEY_HTTP_WORKERS default: one per core (at most 8), and at least 2 while
+# one process holds fewer than 16,000 tunnels (an open-file limit below
+# ~36,000, as here), so a limit of 20,000 still seats well over 10,000 browsers.
 http_capacity() {
-    local hard
+    local hard cores
     hard=$(ulimit -Hn)
     [ "$hard" = unlimited ] && hard=1000000
     HTTP_MAX_FDS=${PARLEY_HTTP_MAX_FDS:-$hard}
     [ "$HTTP_MAX_FDS" -gt "$hard" ] && HTTP_MAX_FDS=$hard
     [ "$HTTP_MAX_FDS" -ge 1024 ] || die "lighttpd needs at least 1024 descriptors (open-file limit: $hard)"
-    HTTP_MAX_CONNS=$(( (HTTP_MAX_FDS - 200) / 2 ))
+    HTTP_MAX_CONNS=$(( (HTTP_MAX_FDS * 9 / 10 - 100) / 2 ))
+    # lighttpd keeps server.max-connections in 16 bits.
+    [ "$HTTP_MAX_CONNS" -gt 65535 ] && HTTP_MAX_CONNS=65535
+    if [ -n "${PARLEY_HTTP_WORKERS:-}" ]; then
+        HTTP_WORKERS=$PARLEY_HTTP_WORKERS
+    else
+        cores=$(nproc 2>/dev/null || echo 1)
+        HTTP_WORKERS=$(( cores < 8 ? cores : 8 ))
+        if [ "$HTTP_MAX_CONNS" -lt 16000 ] && [ "$HTTP_WORKERS" -lt 2 ]; then HTTP_WORKERS=2; fi
+    fi
+    [[ "$HTTP_WORKERS" =~ ^[1-9][0-9]?$ ]] || die "PARLEY_HTTP_WORKERS must be 1..99 (got '$HTTP_WORKERS')"
+    HTTP_CAPACITY=$(( HTTP_WORKERS * HTTP_MAX_CONNS ))
 }
 
 ws_backends_conf() {
@@ -331,6 +355,8 @@ lighttpd_env() {
     export PARLEY_HTTP_BIND=${PARLEY_HTTP_BIND:-127.0.0.1} PARLEY_HTTP_PORT="$HTTP_PORT"
     export PARLEY_API_BIN="$BUILD/bin/parley-api.fcgi" PARLEY_FCGI_PROCS="$FCGI_PROCS"
     export PARLEY_HTTP_MAX_FDS="$HTTP_MAX_FDS" PARLEY_HTTP_MAX_CONNS="$HTTP_MAX_CONNS"
+    # lighttpd reads 1 as "no workers": the same single process.
+    export PARLEY_HTTP_WORKERS="$HTTP_WORKERS"
     ws_backends_conf
 }
 
@@ -340,9 +366,46 @@ lighttpd_start() {
     port_free "$HTTP_PORT" lighttpd PARLEY_HTTP_PORT
     lighttpd_env
     lighttpd -tt -f "$ROOT/lighttpd.conf" || die "lighttpd.conf does not check"
-    nohup lighttpd -D -f "$ROOT/lighttpd.conf" >> "$VAR/log/lighttpd.out" 2>&1 < /dev/null &
+    # In a session of its own: with workers, lighttpd's parent stops them
+    # with kill(0, SIGTERM), which would otherwise also hit whoever started
+    # us (make run's shell, the test runner).  setsid execs in place here
+    # (a background job is no group leader), so $! is lighttpd's pid.
+    nohup setsid lighttpd -D -f "$ROOT/lighttpd.conf" >> "$VAR/log/lighttpd.out" 2>&1 < /dev/null &
     echo $! > "$VAR/run/lighttpd.pid"
     wait_port "$HTTP_PORT" lighttpd
+    log "lighttpd capacity: $HTTP_CAPACITY browser WebSockets ($HTTP_WORKERS process(es) x $HTTP_MAX_CONNS)"
+    [ "$HTTP_WORKERS" -gt 1 ] || return 0
+    # The port opens before the workers are forked: wait for all of them.
+    local pid n=0
+    pid=$(cat "$VAR/run/lighttpd.pid")
+    for _ in $(seq 200); do
+        n=$(lighttpd_workers "$pid" | wc -l)
+        [ "$n" -ge "$HTTP_WORKERS" ] && return 0
+        sleep 0.05
+    done
+    lighttpd_stop
+    die "lighttpd started $n of $HTTP_WORKERS workers (see $VAR/log/lighttpd-error.log)"
+}
+
+# lighttpd_workers PID: the worker processes of lighttpd PID (its children
+# that are lighttpd too; the FastCGI workers are its children as well).
+lighttpd_workers() {
+    pgrep -P "$1" -x lighttpd || true
+}
+
+# Stops lighttpd and everything left in its session (workers, FastCGI
+# workers), also when the parent had to be killed before it could stop them.
+lighttpd_stop() {
+    local pid
+    pid=$(cat "$VAR/run/lighttpd.pid" 2>/dev/null) || return 0
+    stop_pidfile "$VAR/run/lighttpd.pid" TERM
+    [ -n "$pid" ] || return 0
+    for _ in $(seq 40); do
+        pgrep -s "$pid" >/dev/null 2>&1 || return 0
+        sleep 0.05
+    done
+    pkill -KILL -s "$pid" 2>/dev/null || true
+    return 0
 }
 
 init() {
@@ -363,7 +426,7 @@ start() {
 }
 
 stop() {
-    stop_pidfile "$VAR/run/lighttpd.pid" TERM
+    lighttpd_stop
     wsd_stop_all TERM
     stop_pidfile "$VAR/run/forwarder.pid" TERM
     pg_stop
@@ -389,8 +452,9 @@ run() {
 
   Parley is running:  http://127.0.0.1:$HTTP_PORT
   ($WS_DAEMONS ws-daemon(s) on $where behind /ws; logs in $VAR/log/)
-  Capacity: lighttpd holds $HTTP_MAX_CONNS browser WebSockets ($HTTP_MAX_FDS descriptors,
-  2 per browser); raise the open-file limit (ulimit -Hn) for more.
+  Capacity: lighttpd holds $HTTP_CAPACITY browser WebSockets: $HTTP_WORKERS process(es) x $HTTP_MAX_CONNS
+  ($HTTP_MAX_FDS descriptors each, 2 per browser, accepting up to 9/10 of them);
+  raise the open-file limit (ulimit -Hn) or PARLEY_HTTP_WORKERS for more.
   Seeded users: user1 / password123, user2 / password123, admin / admin123
   Ctrl-C (or 'make stop' from another shell) stops everything.
 
@@ -415,6 +479,7 @@ case "$cmd" in
     wsd-start) wsd_start ;;
     wsd-stop) wsd_stop_all TERM ;;
     wsd-kill) if [ -n "${2:-}" ]; then stop_pidfile "$(wsd_pidfile "$2")" KILL; else wsd_stop_all KILL; fi ;;
-    lighttpd-restart) stop_pidfile "$VAR/run/lighttpd.pid" TERM; lighttpd_start ;;
+    lighttpd-restart) lighttpd_stop; lighttpd_start ;;
+    lighttpd-workers) lighttpd_workers "$(cat "$VAR/run/lighttpd.pid")" ;;
     *) die "unknown command $cmd" ;;
 esac

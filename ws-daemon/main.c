@@ -238,20 +238,31 @@ int main(int argc, char **argv)
      * reconnect storm upgrade in parallel. */
     info.max_http_header_pool = 64;
     /* Leave descriptors for ZeroMQ (its own sockets, one per connected
-     * worker and tap), logs and the listener: lws stops accepting at this
-     * many rather than failing accept() with EMFILE on every loop turn. */
+     * worker and tap), logs and the listener.  The budget is enforced on
+     * the accepted descriptor's number (wsd_proto.c closes one numbered at
+     * or past it; the kernel hands out the lowest free number, so such a
+     * number means the budget is used up), not with lws's
+     * fd_limit_per_thread: any limit below the open-file limit switches
+     * lws 4.1 to its "unrelated to ulimit" descriptor table, where every
+     * fd -> connection lookup is a linear scan of the whole table, once
+     * for each socket poll() reports: with 1,000 sockets writeable after a
+     * fan-out that scan was the daemon's top user-space symbol. */
     if (nofile > 256)
-        info.fd_limit_per_thread = (unsigned int)(nofile - 64);
+        w.fd_budget = (int)(nofile - 64);
     else if (nofile > 48)
-        info.fd_limit_per_thread = (unsigned int)(nofile - 24);
+        w.fd_budget = (int)(nofile - 8);   /* tests and drills run this small */
     else if (nofile > 0)
-        info.fd_limit_per_thread = (unsigned int)(nofile / 2);
-    /* Established sockets stop a little below that, so there are always
-     * descriptors left to accept a handshake and answer it 503. */
-    if (info.fd_limit_per_thread > 32)
-        w.max_conns = info.fd_limit_per_thread - 16;
-    else if (info.fd_limit_per_thread)
-        w.max_conns = info.fd_limit_per_thread / 2;
+        w.fd_budget = (int)(nofile / 2);
+    /* Upgrades stop a little below that (HTTP 503 on a descriptor numbered
+     * from fd_full on), so there are always descriptors left to accept a
+     * handshake and answer it, rather than only resetting it. */
+    if (w.fd_budget > 256)
+        w.fd_full = w.fd_budget - 16;
+    else if (w.fd_budget > 16)
+        w.fd_full = w.fd_budget - 8;
+    else
+        w.fd_full = w.fd_budget / 2;
+    w.max_conns = (size_t)w.fd_full;
     w.ctx = lws_create_context(&info);
     if (!w.ctx) {
         if (cfg.ws_socket[0])

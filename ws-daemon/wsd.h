@@ -28,6 +28,12 @@ struct wsd {
     struct metrics m;             /* counters for /metrics */
     size_t queue_bytes;           /* sum over all connection queues */
     size_t max_conns;             /* WebSockets held at most (fd budget); 0 = no cap */
+    int fd_budget;                /* accepted descriptors numbered this high or higher
+                                     are closed at once (main.c says why); 0 = no cap */
+    int fd_full;                  /* upgrades on descriptors numbered this high or
+                                     higher get HTTP 503 (below fd_budget) */
+    unsigned long fd_refused;     /* accepts refused since the last log line */
+    long long fd_refused_logged;  /* time of that line (seconds) */
 };
 
 #endif

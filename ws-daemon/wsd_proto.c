@@ -1,4 +1,5 @@
-/* wsd_proto.c -- the lws protocol callback: auth, fan-out, ping, metrics.
+/* wsd_proto.c -- the lws protocol callback: auth, fan-out, ping, metrics
+ * (who may connect at all is admit.c's).
  *
  * Why it is built this way:
  *  - The upgrade is accepted first and the token checked in ESTABLISHED, so a
@@ -8,10 +9,12 @@
  *    bytes: the registry link, an outq that allocates nothing while idle, and
  *    pointers to buffers that exist only while in use.  lws itself gets a
  *    1 KiB rx buffer because client frames are tiny.
- *  - Frames are written only from SERVER_WRITEABLE, one lws_write per
- *    callback, re-arming while the queue is non-empty.  lws keeps any part
- *    of a frame the kernel refused and delivers no WRITEABLE until it is
- *    flushed, so a reader that stalls makes its queue grow; past
+ *  - An event frame for a connection with nothing waiting is written at
+ *    once (wsd_write_now); anything else goes to the connection's queue,
+ *    written from SERVER_WRITEABLE, one lws_write per callback, re-arming
+ *    while the queue is non-empty.  lws keeps any part of a frame the
+ *    kernel refused and delivers no WRITEABLE until it is flushed, so a
+ *    reader that stalls makes its queue grow; past
  *    ws_queue_max the queue is dropped and the socket closed with 1008 (the
  *    page then resyncs over REST).  If the socket is so stuck that even the
  *    close frame cannot go out, a timeout kills it.
@@ -20,12 +23,12 @@
  *    buffer (outq frames are reference-counted). */
 #include "wsd_proto.h"
 
+#include "admit.h"
 #include "client_frame.h"
 #include "jsonx.h"
 #include "jwt.h"
 #include "log.h"
 #include "notes.h"
-#include "origin.h"
 #include "outq.h"
 #include "registry.h"
 #include "xmem.h"
@@ -38,7 +41,6 @@
 #define WSD_RX_BUFFER 1024       /* lws rx chunk, allocated per connection */
 #define WSD_TX_PACKET (EVENT_MAX_BYTES + 1024) /* one send() per frame */
 #define WSD_SLOW_KILL_SECS 5     /* grace for a 1008 close frame to get out */
-#define WSD_PATH "/ws"
 
 struct wsd_conn {
     struct registry_conn reg;    /* in the user's list once authenticated */
@@ -64,6 +66,15 @@ static int wsd_close(struct lws *wsi, struct wsd_conn *c, uint16_t code,
                      const char *reason);
 static const char *wsd_close_text(uint16_t code);
 static void wsd_queue(struct wsd *w, struct wsd_conn *c, struct outq_frame *f);
+static int wsd_write_now(struct wsd *w, struct wsd_conn *c, struct outq_frame *f);
+static void wsd_send(struct wsd *w, struct wsd_conn *c, struct outq_frame *f);
+/* An event frame: written at once when it can be, else queued. */
+static void wsd_send(struct wsd *w, struct wsd_conn *c, struct outq_frame *f)
+{
+    if (c->closing || c->drain_close || !wsd_write_now(w, c, f))
+        wsd_queue(w, c, f);
+}
+
 static void wsd_queue_text(struct wsd *w, struct wsd_conn *c, const char *text,
                            size_t len);
 static void wsd_send_error(struct wsd *w, struct wsd_conn *c, const char *msg);
@@ -74,10 +85,6 @@ static void wsd_on_message(struct wsd *w, struct wsd_conn *c,
                            const unsigned char *msg, size_t len);
 static int wsd_on_writeable(struct wsd *w, struct lws *wsi, struct wsd_conn *c);
 static void wsd_on_closed(struct wsd *w, struct wsd_conn *c);
-static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi);
-static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body,
-                           const char *retry_after);
-static void wsd_client_addr(struct wsd *w, struct lws *wsi, char *out, size_t len);
 static void wsd_end_after_drain(struct wsd_conn *c, const char *reason);
 static void wsd_revoke(struct wsd *w, const struct event_env *env);
 static int wsd_http_request(struct wsd *w, struct lws *wsi, struct wsd_conn *c,
@@ -114,6 +121,37 @@ static int wsd_close(struct lws *wsi, struct wsd_conn *c, uint16_t code,
     lws_close_reason(wsi, (enum lws_close_status)code,
                      (unsigned char *)(uintptr_t)reason, strlen(reason));
     return -1;
+}
+
+/* The fan-out's fast path: a frame for an authenticated connection with
+ * nothing waiting (our queue empty, no part of an earlier frame held by
+ * lws) is written at once instead of queued behind a WRITEABLE callback.
+ * That saves, per recipient, arming and disarming POLLOUT and a service
+ * turn over every descriptor, and the first frames leave while the rest are
+ * still being built.  lws 4.1 permits it for a plain (no TLS, no HTTP/2)
+ * WebSocket: lws_write() keeps whatever the kernel refuses in the
+ * connection's own buffer and asks for WRITEABLE itself, and from then on
+ * lws_partial_buffered() sends later frames here to the queue, so the order
+ * and the backpressure rules are unchanged.  Returns 1 if the frame was
+ * taken care of, 0 if it must be queued. */
+static int wsd_write_now(struct wsd *w, struct wsd_conn *c, struct outq_frame *f)
+{
+    int n;
+
+    if (!c->reg.user || c->q.count || c->close_code || lws_partial_buffered(c->wsi))
+        return 0;
+    n = lws_write(c->wsi, outq_frame_data(f), f->len, LWS_WRITE_TEXT);
+    if (n < (int)f->len) {
+        /* Not in this connection's callback: it cannot return -1, so lws
+         * is asked to close it on its next service turn. */
+        log_warn("user %lld: write failed, closing", registry_conn_user(&c->reg));
+        c->closing = 1;
+        w->m.frames_dropped++;
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+        return 1;
+    }
+    w->m.frames_out++;
+    return 1;
 }
 
 static void wsd_queue(struct wsd *w, struct wsd_conn *c, struct outq_frame *f)
@@ -195,7 +233,7 @@ void wsd_proto_deliver(struct wsd *w, const struct event_env *env)
             f = outq_frame_ref(shared);
         }
         for (; rc; rc = rc->next)
-            wsd_queue(w, lws_container_of(rc, struct wsd_conn, reg), f);
+            wsd_send(w, lws_container_of(rc, struct wsd_conn, reg), f);
         outq_frame_unref(&f);
     }
     outq_frame_unref(&shared);
@@ -209,7 +247,7 @@ struct wsd_bcast {
 static void wsd_bcast_one(struct registry_conn *rc, void *arg)
 {
     struct wsd_bcast *b = arg;
-    wsd_queue(b->w, lws_container_of(rc, struct wsd_conn, reg), b->f);
+    wsd_send(b->w, lws_container_of(rc, struct wsd_conn, reg), b->f);
 }
 
 void wsd_proto_broadcast(struct wsd *w, const char *data, size_t len)
@@ -289,39 +327,6 @@ static void wsd_revoke(struct wsd *w, const struct event_env *env)
     }
 }
 
-/* The client's address: the peer, or behind our own proxy (lighttpd appends
- * the address it saw to X-Forwarded-For) the last entry of that header.  The
- * header is believed from a peer on loopback (only a local process can reach
- * the daemon's default 127.0.0.1 port) and on the unix socket (ws_socket:
- * only the front can enter its folder); a unix peer without the header
- * counts as "local". */
-static void wsd_client_addr(struct wsd *w, struct lws *wsi, char *out, size_t len)
-{
-    char xff[256];
-    const char *last;
-    int n;
-
-    out[0] = '\0';
-    if (w->cfg->ws_socket[0])
-        snprintf(out, len, "local");
-    else if (!lws_get_peer_simple(wsi, out, len))
-        snprintf(out, len, "unknown");
-    if (strcmp(out, "127.0.0.1") != 0 && strcmp(out, "::1") != 0 &&
-        strcmp(out, "::ffff:127.0.0.1") != 0 && strcmp(out, "local") != 0)
-        goto out;
-    n = lws_hdr_copy(wsi, xff, (int)sizeof xff, WSI_TOKEN_X_FORWARDED_FOR);
-    if (n <= 0)
-        goto out;
-    last = strrchr(xff, ',');
-    last = last ? last + 1 : xff;
-    while (*last == ' ')
-        last++;
-    if (*last && strlen(last) < len && strspn(last, "0123456789abcdefABCDEF.:") == strlen(last))
-        snprintf(out, len, "%s", last);
-out:
-    return;
-}
-
 static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c)
 {
     char tok[JWT_MAX_LEN + 16], shown[9], buf[192];
@@ -332,7 +337,7 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     int n;
 
     c->wsi = wsi;
-    wsd_client_addr(w, wsi, c->addr, sizeof c->addr);
+    admit_client_addr(w, wsi, c->addr, sizeof c->addr);
     if (registry_addr_add(w->reg, c->addr, (size_t)w->cfg->ws_max_conns_per_addr) < 0) {
         log_warn("connection from %s refused: over ws_max_conns_per_addr (%d)", c->addr,
                  WSD_CLOSE_TOO_MANY);
@@ -486,76 +491,6 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
     notes_publish(w->notes, buf, (size_t)n);
 }
 
-/* Writes a small JSON error response before the upgrade and returns 1 so lws
- * closes the connection.  In lws 4.1 this is the way to get an HTTP status
- * to the client (returning nonzero elsewhere only hangs up). */
-static int wsd_http_refuse(struct lws *wsi, unsigned status, const char *body,
-                           const char *retry_after)
-{
-    unsigned char hdr[LWS_PRE + 256], *start = hdr + LWS_PRE, *p = start;
-    unsigned char *end = hdr + sizeof hdr - 1;
-    unsigned char out[LWS_PRE + 256];
-    size_t blen = strlen(body);
-
-    if (blen > sizeof out - LWS_PRE)
-        return 1;
-    memcpy(out + LWS_PRE, body, blen);
-    if (lws_add_http_common_headers(wsi, status, "application/json", blen, &p, end) ||
-        (retry_after &&
-         lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
-                                     (const unsigned char *)retry_after,
-                                     (int)strlen(retry_after), &p, end)) ||
-        lws_finalize_write_http_header(wsi, start, &p, end))
-        return 1;
-    lws_write(wsi, out + LWS_PRE, blen, LWS_WRITE_HTTP_FINAL);
-    return 1;
-}
-
-static int wsd_confirm_upgrade(struct wsd *w, struct lws *wsi)
-{
-    char uri[64], origin[256], addr[REGISTRY_ADDR_MAX];
-    const char *o = NULL;
-    int n;
-
-    if (lws_hdr_copy(wsi, uri, (int)sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
-        strcmp(uri, WSD_PATH) != 0)
-        return wsd_http_refuse(wsi, HTTP_STATUS_NOT_FOUND,
-                               "{\"error\":{\"code\":\"not_found\",\"message\":\"WebSocket is at /ws\"}}",
-                               NULL);
-    n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
-    if (n > 0) {
-        /* An origin too long for the buffer cannot be on any sane list. */
-        if (n < (int)sizeof origin &&
-            lws_hdr_copy(wsi, origin, (int)sizeof origin, WSI_TOKEN_ORIGIN) > 0)
-            o = origin;
-        else
-            o = "";
-    }
-    /* Past the descriptor budget, say so at once (the client backs off and
-     * retries) rather than leave the socket waiting in the accept queue. */
-    if (w->max_conns && registry_nconns(w->reg) >= w->max_conns) {
-        log_warn("upgrade refused: %zu connections, the most this daemon's open-file limit allows",
-                 registry_nconns(w->reg));
-        return wsd_http_refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
-                               "{\"error\":{\"code\":\"server_full\",\"message\":\"too many connections; retry later\"}}",
-                               NULL);
-    }
-    if (!origin_allowed(w->origins, o)) {
-        log_warn("upgrade refused: origin '%.64s' not allowed", o);
-        return wsd_http_refuse(wsi, HTTP_STATUS_FORBIDDEN,
-                               "{\"error\":{\"code\":\"forbidden\",\"message\":\"origin not allowed\"}}",
-                               NULL);
-    }
-    wsd_client_addr(w, wsi, addr, sizeof addr);
-    if (registry_addr_conns(w->reg, addr) >= (size_t)w->cfg->ws_max_conns_per_addr) {
-        log_warn("upgrade from %s refused: over ws_max_conns_per_addr", addr);
-        return wsd_http_refuse(wsi, 429,
-                               "{\"error\":{\"code\":\"too_many_connections\",\"message\":\"too many connections from this address\"}}",
-                               "10");
-    }
-    return 0;
-}
-
 static int wsd_http_request(struct wsd *w, struct lws *wsi, struct wsd_conn *c,
                             const char *path)
 {
@@ -616,8 +551,10 @@ static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
     struct wsd_conn *c = user;
 
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return admit_accept(w, (int)(lws_intptr_t)in);
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        return wsd_confirm_upgrade(w, wsi);
+        return admit_upgrade(w, wsi);
     case LWS_CALLBACK_ESTABLISHED:
         return wsd_on_established(w, wsi, c);
     case LWS_CALLBACK_RECEIVE:

@@ -24,13 +24,14 @@
 /* The protocol table entry (name, callback, pss size, rx buffer size). */
 extern const struct lws_protocols wsd_proto_protocol;
 
-/* Queues the frames of one decoded event for every connection of every
- * recipient and asks lws for writeable callbacks.  Service thread only.
+/* Sends the frames of one decoded event to every connection of every
+ * recipient: written at once where nothing is waiting, else queued for a
+ * writeable callback.  Service thread only.
  * `env` is borrowed.  Connections whose queue would pass ws_queue_max are
  * scheduled for a 1008 close instead. */
 void wsd_proto_deliver(struct wsd *w, const struct event_env *env);
 
-/* Queues the text frame data[0..len) for every authenticated connection
+/* Sends (as above) the text frame data[0..len) to every authenticated connection
  * (e.g. a resync notice).  Service thread only. */
 void wsd_proto_broadcast(struct wsd *w, const char *data, size_t len);
 

@@ -23,6 +23,13 @@ N=${BENCH_BUS_N:-50000}
 TAP=$ROOT/$PARLEY_BUILD/bin/parley-tap
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# lighttpd's CPU: its own and its worker processes' (PARLEY_HTTP_WORKERS).
+lighttpd_ticks() {
+    local t w
+    t=$(cpu_ticks "$1")
+    for w in $(pgrep -P "$1" -x lighttpd); do t=$((t + $(cpu_ticks "$w"))); done
+    echo "$t"
+}
 metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v k="$2" '$1 == k {print $2}'; }
 
 run_one() {   # run_one DAEMONS [HELD]
@@ -77,7 +84,7 @@ run_one() {   # run_one DAEMONS [HELD]
     local bytes; bytes=$(( $(wc -c < "$var/envelopes") / N ))
     sleep 1
     f0=$(cpu_ticks "$fwd")
-    l0=$(cpu_ticks "$(cat "$var/run/lighttpd.pid")")
+    l0=$(lighttpd_ticks "$(cat "$var/run/lighttpd.pid")")
     for ((i = 0; i < daemons; i++)); do
         d0+=("$(cpu_ticks "${pids[$i]}")")
         base+=("$(metric "${ports[$((2 + i))]}" parley_events_in_total)")
@@ -106,7 +113,7 @@ run_one() {   # run_one DAEMONS [HELD]
     t1=$(date +%s.%N)
     unset waited
     f1=$(cpu_ticks "$fwd")
-    l1=$(cpu_ticks "$(cat "$var/run/lighttpd.pid")")
+    l1=$(lighttpd_ticks "$(cat "$var/run/lighttpd.pid")")
     local delivered=""
     if [ -n "$rpid" ]; then
         kill -TERM "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null

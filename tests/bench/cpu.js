@@ -55,14 +55,15 @@ function snap() {
     const pid = /^wsd-\d+\.pid$/.test(f) ? pidFrom(path.join(VAR, 'run', f)) : 0;
     if (pid && all.has(pid)) group.set(pid, 'wsd');
   }
-  // Descendants: FastCGI workers under lighttpd count as "api".
+  // Descendants: FastCGI workers under lighttpd count as "api"; lighttpd's
+  // own worker processes (PARLEY_HTTP_WORKERS) count as "lighttpd".
   let changed = true;
   while (changed) {
     changed = false;
     for (const [pid, p] of all) {
       if (group.has(pid) || !group.has(p.ppid)) continue;
       const parent = group.get(p.ppid);
-      group.set(pid, parent === 'lighttpd' ? 'api' : parent);
+      group.set(pid, parent === 'lighttpd' && p.comm !== 'lighttpd' ? 'api' : parent);
       changed = true;
     }
   }

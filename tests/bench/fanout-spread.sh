@@ -11,7 +11,10 @@
 #   BENCH_SPREAD_DAEMONS ("1 2": the daemon counts to run, one stack each),
 #   PARLEY_WS_UNIX=1: lighttpd reaches the daemons over unix sockets,
 #   BENCH_PERF=1: profile the daemons and lighttpd over the timed posts
-#   (perf record -g) and print the top of `perf report`.
+#   (perf record -g) and print the top of `perf report`;
+#   BENCH_FANOUT_READER (c, raw, ws) and BENCH_FANOUT_PROCS pick the
+#   readers (fanout.js); PARLEY_BUILD another build folder (absolute path:
+#   a before/after pair from two trees).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)

@@ -10,7 +10,7 @@ const path = require('node:path');
 const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 const { env, makeClient, readJson, writeResult, log, summary, round, sleep } = require('./lib');
-const { spawnChildren, closeChildren } = require('./children');
+const { spawnChildren, spawnReaders, closeChildren } = require('./children');
 
 const OUT = env('BENCH_OUT');
 const URL_ = env('BENCH_URL');
@@ -18,9 +18,17 @@ const WS = env('BENCH_WS_URL');
 const POSTS = Number(env('BENCH_FANOUT_POSTS', 20));
 const GAP = Number(env('BENCH_FANOUT_GAP_MS', 300));
 const PROCS = Number(env('BENCH_FANOUT_PROCS', 2));
-// 1 (default): the members read with ws-child's minimal client, so the
-// client is not the slowest part; 0: with the `ws` library.
-const RAW = env('BENCH_FANOUT_RAW', '1') === '1';
+// Who reads the members' sockets (BENCH_FANOUT_READER):
+//   c   (default when built): tests/bench/fanout-reader.c, one epoll loop
+//       per process, arrival stamped right after read(): 12-15 us of CPU
+//       per frame against 29-56 us for `raw` (docs/bench.md), most of it
+//       the kernel's read path;
+//   raw: ws-child.js's minimal Node client (the default before);
+//   ws:  ws-child.js with the `ws` library (BENCH_FANOUT_RAW=0 also picks it).
+const READER_BIN = path.resolve(__dirname, '../..', process.env.PARLEY_BUILD || 'build', 'bench/fanout-reader');
+const READER = env('BENCH_FANOUT_READER', env('BENCH_FANOUT_RAW', '1') === '0' ? 'ws'
+  : (fs.existsSync(READER_BIN) ? 'c' : 'raw'));
+const RAW = READER !== 'ws';
 
 const mono = () => Number(process.hrtime.bigint()) / 1e6;
 
@@ -36,7 +44,7 @@ function procTicks(pid) {
 }
 function cpuSnap(kids, file) {
   if (process.env.PARLEY_VAR) execFileSync(process.execPath, [path.join(__dirname, 'cpu.js'), 'snap', file]);
-  return kids.reduce((a, k) => a + procTicks(k.cp.pid), procTicks(process.pid));
+  return { readers: kids.reduce((a, k) => a + procTicks(k.cp.pid), 0), parent: procTicks(process.pid) };
 }
 // BENCH_PERF_PIDS=pid,pid: `perf record -g` on those processes over the
 // timed posts only (not the handshakes), into $BENCH_OUT/perf.data.
@@ -53,7 +61,9 @@ function perfStop(p) {
   return new Promise((resolve) => { p.once('exit', resolve); p.kill('SIGINT'); });
 }
 function cpuDiff(f0, f1, c0, c1) {
-  const out = { clients: (c1 - c0) * 10 };
+  // clients: the reader processes; bench_parent: this process (the POSTs,
+  // the timers; the reader's share is what a fan-out costs to receive).
+  const out = { clients: (c1.readers - c0.readers) * 10, bench_parent: (c1.parent - c0.parent) * 10 };
   if (!process.env.PARLEY_VAR) return out;
   const f2 = path.join(OUT, 'cpu-fanout-posts.json');
   execFileSync(process.execPath, [path.join(__dirname, 'cpu.js'), 'diff', f0, f1, f2]);
@@ -64,11 +74,11 @@ async function main() {
   const seed = readJson(path.join(OUT, 'seed.json'));
   const members = seed.users.slice(1, 1 + seed.fanoutMembers);
   const chat = seed.group.chat;
-  const kids = spawnChildren(PROCS);
+  const kids = READER === 'c' ? spawnReaders(PROCS, READER_BIN, WS, chat) : spawnChildren(PROCS);
   const slices = kids.map((_, k) => members.filter((__, i) => i % PROCS === k).map((u) => u.token));
   const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: WS, tokens: slices[i], concurrency: 50, trackChat: chat, timeoutMs: 60000, raw: RAW }, 'opened', 90000)));
   const connected = opened.reduce((a, o) => a + o.ok, 0);
-  log(`step 4: ${connected}/${members.length} members connected`);
+  log(`step 4: ${connected}/${members.length} members connected (reader ${READER}, ${PROCS} processes)`);
 
   const sender = members[1];
   const client = makeClient(URL_, 4);
@@ -112,7 +122,7 @@ async function main() {
     if (n > 0) { first.push(min - s.t0); last.push(max - s.t0); spread.push(max - min); }
   }
   const res = {
-    members: members.length, connected, client: RAW ? 'raw' : 'ws', posts: POSTS, gap_ms: GAP, client_procs: PROCS, failed_posts: bad,
+    members: members.length, connected, client: READER, posts: POSTS, gap_ms: GAP, client_procs: PROCS, failed_posts: bad,
     frames_missing: lost, closed_during: status.reduce((a, s) => a + s.closed, 0),
     cpu_ms_per_post: cpuPerPost, load_avg_1m: round(require('node:os').loadavg()[0], 2),
     last: summary(last), first: summary(first), spread_first_to_last: summary(spread), http: summary(httpT),

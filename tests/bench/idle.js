@@ -10,25 +10,48 @@ const { env, readJson, writeResult, log, round, sleep } = require('./lib');
 const { spawnChildren, closeChildren } = require('./children');
 
 const OUT = env('BENCH_OUT');
-const WS = env('BENCH_WS_URL');
-const PID = env('WSD_PID');
+// BENCH_WS_URLS (a comma list, e.g. the fronts of several namespace hosts)
+// instead of BENCH_WS_URL: client process k connects to URL k mod count.
+const URLS = (process.env.BENCH_WS_URLS || env('BENCH_WS_URL')).split(',').filter(Boolean);
+const WS = URLS[0];
+// WSD_PID: the process(es) whose memory is measured, comma-separated
+// (step 5: lighttpd's parent and its workers), summed.  BENCH_RSS_KINDS
+// (optional) adds a figure per process kind: "lighttpd=1,2;wsd=3,4".
+const PIDS = env('WSD_PID').split(',').filter(Boolean).map(Number);
+const KINDS = (process.env.BENCH_RSS_KINDS || '').split(';').filter(Boolean).map((k) => {
+  const [name, list] = k.split('=');
+  return { name, pids: list.split(',').filter(Boolean).map(Number) };
+});
 const N = Number(env('BENCH_CONNS', 19000));
+const OPEN_MS = Number(env('BENCH_OPEN_TIMEOUT_MS', 150000));   // for all of one process's connections
 const PROCS = Number(env('BENCH_CONN_PROCS', 4));
 const PER_USER = Number(env('BENCH_CONNS_PER_USER', 32));   // the daemon's default ws_max_conns_per_user
 // Step 5 reuses this file through lighttpd's /ws: BENCH_WS_URL is then the
-// front's URL, WSD_PID lighttpd's pid and BENCH_IDLE_TAG "idle-front".
+// front's URL, WSD_PID lighttpd's pids and BENCH_IDLE_TAG "idle-front".
 
-function rssKiB() {
-  const s = fs.readFileSync(`/proc/${PID}/status`, 'utf8');
-  const get = (k) => { const m = new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s); return m ? Number(m[1]) : null; };
-  return { rss: get('VmRSS'), hwm: get('VmHWM'), fds: fs.readdirSync(`/proc/${PID}/fd`).length };
+function rssOf(pids) {
+  const out = { rss: 0, hwm: 0, fds: 0, each: [] };
+  for (const pid of pids) {
+    const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const get = (k) => { const m = new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s); return m ? Number(m[1]) : 0; };
+    out.rss += get('VmRSS');
+    out.hwm += get('VmHWM');
+    const fds = fs.readdirSync(`/proc/${pid}/fd`).length;
+    out.fds += fds;
+    out.each.push(fds);
+  }
+  return out;
 }
+const rssKiB = () => rssOf(PIDS);
+const kindsKiB = () => Object.fromEntries(KINDS.map((k) => [k.name, rssOf(k.pids)]));
 
 // The daemon's own count, from its /metrics page (same port).
 function metrics() {
   const u = new URL(WS);
   return new Promise((resolve) => {
-    const req = http.get({ host: u.hostname, port: u.port, path: '/metrics', timeout: 5000 }, (res) => {
+    // BENCH_METRICS_SOCKET: the daemon listens on a unix socket (behind the front).
+    const where = process.env.BENCH_METRICS_SOCKET ? { socketPath: process.env.BENCH_METRICS_SOCKET } : { host: u.hostname, port: u.port };
+    const req = http.get({ ...where, path: '/metrics', timeout: 5000 }, (res) => {
       let b = '';
       res.on('data', (c) => { b += c; });
       res.on('end', () => {
@@ -52,14 +75,15 @@ async function main() {
 
   await sleep(500);
   const before = rssKiB();
+  const kindsBefore = kindsKiB();
   const beforeCount = await metrics();
-  log(`step 3: daemon pid ${PID}, VmRSS ${before.rss} KiB with ${beforeCount} connections; opening ${n} in ${PROCS} processes`);
+  log(`step 3: pid(s) ${PIDS}, VmRSS ${before.rss} KiB with ${beforeCount} connections; opening ${n} in ${PROCS} processes`);
 
   const kids = spawnChildren(PROCS);
   const slices = kids.map((_, k) => tokens.filter((__, i) => i % PROCS === k));
   const t0 = Date.now();
   const progress = setInterval(async () => log(`  ... daemon reports ${await metrics()} connections`), 10000);
-  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: WS, tokens: slices[i], concurrency: 64, timeoutMs: 150000 }, 'opened', 200000)
+  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: URLS[i % URLS.length], tokens: slices[i], concurrency: 64, timeoutMs: OPEN_MS }, 'opened', OPEN_MS + 50000)
     .catch((e) => ({ ok: 0, failed: slices[i].length, reasons: { [e.message]: 1 }, secs: 0 }))));
   clearInterval(progress);
   const openSecs = (Date.now() - t0) / 1000;
@@ -71,12 +95,21 @@ async function main() {
   // Let allocations settle, then measure; check that nothing dropped meanwhile.
   await sleep(2000);
   const after = rssKiB();
+  const kindsAfter = kindsKiB();
   const daemonCount = await metrics();
   const st = await Promise.all(kids.map((k) => k.ask({ cmd: 'status' }, 'status', 10000).catch(() => ({ open: 0, closed: 0, closeCodes: {} }))));
   const held = st.reduce((a, s) => a + s.open, 0);
   const dropped = st.reduce((a, s) => a + s.closed, 0);
   const perConn = held > 0 ? (after.rss - before.rss) / held : null;
   log(`held ${held} (daemon says ${daemonCount}), VmRSS ${before.rss} -> ${after.rss} KiB = ${perConn === null ? '-' : perConn.toFixed(2)} KiB/connection`);
+
+  const perKind = {};
+  for (const k of KINDS) {
+    const b = kindsBefore[k.name], a = kindsAfter[k.name];
+    perKind[k.name] = { pids: k.pids.length, rss_before_kib: b.rss, rss_after_kib: a.rss, fds_after: a.fds, fds_each: a.each,
+      kib_per_conn: held > 0 ? round((a.rss - b.rss) / held, 2) : null };
+    log(`  ${k.name} (${k.pids.length} process(es)): VmRSS ${b.rss} -> ${a.rss} KiB = ${perKind[k.name].kib_per_conn} KiB/connection, ${a.fds} descriptors (${a.each.join(' + ')})`);
+  }
 
   await closeChildren(kids);
   await sleep(1000);
@@ -86,7 +119,7 @@ async function main() {
     failures: reasons, open_seconds: round(openSecs, 1), connects_per_s: round(ok / openSecs, 0),
     rss_before_kib: before.rss, rss_after_kib: after.rss, rss_after_close_kib: afterClose.rss,
     hwm_kib: after.hwm, fds_before: before.fds, fds_after: after.fds,
-    kib_per_conn: round(perConn, 2), client_procs: PROCS,
+    kib_per_conn: round(perConn, 2), client_procs: PROCS, per_kind: perKind,
   });
 }
 

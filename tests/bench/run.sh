@@ -13,7 +13,7 @@
 #                        tests/bench/bus.sh, one daemon and two; 7: file
 #                        downloads, 8: presence, 9: search
 #                        and the cost of mentions + a reply; 6-9 need no seeding)
-#   BENCH_FRONT_CONNS    idle WebSockets through lighttpd for step 5 (9000)
+#   BENCH_FRONT_CONNS    idle WebSockets through lighttpd for step 5 (15000)
 #   BENCH_PRESENCE_USERS / _RATE / _SECS   step 8 (10000 users, 100 changes/s, 10 s)
 #   BENCH_FILE_SECS      seconds per download run in step 7 (default 5)
 #   BENCH_FILE_ROUNDS    interleaved API/static run pairs in step 7 (default 3)
@@ -200,10 +200,15 @@ if [ "$WSD_OK" = 1 ]; then
     # Step 5: idle browsers through the front (lighttpd /ws, the page's
     # path): memory per connection of lighttpd, beside step 3's daemon figure.
     if has_step 5; then
-        say "step 5: ${BENCH_FRONT_CONNS:-9000} idle WebSockets through lighttpd /ws"
-        BENCH_WS_URL=ws://127.0.0.1:$PARLEY_HTTP_PORT/ws WSD_PID=$(cat "$VAR/run/lighttpd.pid") \
-            BENCH_CONNS=${BENCH_FRONT_CONNS:-9000} BENCH_IDLE_TAG=idle-front \
-            measured idle-front timeout 240 node "$BENCH/idle.js" || say "step 5 failed"
+        say "step 5: ${BENCH_FRONT_CONNS:-15000} idle WebSockets through lighttpd /ws"
+        # Every lighttpd process (the parent and its PARLEY_HTTP_WORKERS
+        # workers) and every daemon: memory per connection of each kind.
+        lt=$(cat "$VAR/run/lighttpd.pid")
+        lpids=$(echo "$lt" $(pgrep -P "$lt" -x lighttpd) | tr ' ' ',')
+        BENCH_WS_URL=ws://127.0.0.1:$PARLEY_HTTP_PORT/ws WSD_PID=$lpids \
+            BENCH_RSS_KINDS="lighttpd=$lpids;wsd=$(cat "$VAR"/run/wsd*.pid | paste -sd, -)" \
+            BENCH_CONNS=${BENCH_FRONT_CONNS:-15000} BENCH_IDLE_TAG=idle-front \
+            measured idle-front timeout 420 node "$BENCH/idle.js" || say "step 5 failed"
     fi
 else
     say "ws-daemon is not running: steps 2-4 skipped (see $VAR/log/ws-daemon.log)"

@@ -14,6 +14,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
+. tests/cluster/netns.sh
 BUILD=${PARLEY_BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 [ "$(id -u)" = 0 ] || { echo "cluster: needs root (network namespaces)"; echo "cluster: 0 passed, 1 failed"; exit 1; }
@@ -26,12 +27,10 @@ NET=10.77.0
 T=$(mktemp -d /tmp/parley-cluster-XXXXXX); chmod 755 "$T"
 NSS=(db h1 h2 h3 bad cl)
 declare -A IP=([db]=$NET.1 [h1]=$NET.11 [h2]=$NET.12 [h3]=$NET.13 [bad]=$NET.14 [cl]=$NET.100)
-SW=${P}sw
 export PARLEY_BUILD=$BUILD PARLEY_SEED=0 PARLEY_FCGI_PROCS=2
 export PARLEY_SEND_RATE=100000 PARLEY_SEND_BURST=100000
 
 log() { printf 'cluster: %s\n' "$*" >&2; }
-in_ns() { local n=$1; shift; ip netns exec "$P$n" "$@"; }
 
 teardown() {
     local rc=$?
@@ -42,10 +41,7 @@ teardown() {
     for f in "$T"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
     [ -d "$T/db" ] && PARLEY_VAR="$T/db" in_ns db scripts/parley-stack.sh stop >/dev/null 2>&1
     # Anything still inside one of our namespaces dies with it.
-    for n in "${NSS[@]}" sw; do
-        for pid in $(ip netns pids "$P$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-    done
-    for n in "${NSS[@]}" sw; do ip netns del "$P$n" 2>/dev/null; done
+    netns_down
     [ -n "${PARLEY_KEEP_VAR:-}" ] && log "kept $T" || rm -rf "$T"
     exit $rc
 }
@@ -53,17 +49,7 @@ trap teardown EXIT
 trap 'exit 130' INT TERM
 
 # --- the network ------------------------------------------------------------------
-ip netns add "$SW" && ip -n "$SW" link add br0 type bridge && ip -n "$SW" link set br0 up &&
-    ip -n "$SW" link set lo up || { log "cannot create network namespaces"; exit 1; }
-for n in "${NSS[@]}"; do
-    ip netns add "$P$n"
-    ip link add "v$$$n" type veth peer name eth0 netns "$P$n"
-    ip link set "v$$$n" netns "$SW"
-    ip -n "$SW" link set "v$$$n" master br0 up
-    ip -n "$P$n" addr add "${IP[$n]}/24" dev eth0
-    ip -n "$P$n" link set eth0 up
-    ip -n "$P$n" link set lo up
-done
+netns_up || { log "cannot create network namespaces"; exit 1; }
 
 # --- keys -------------------------------------------------------------------------
 keygen() { "$BUILD/bin/parley-forwarder" --keygen; }

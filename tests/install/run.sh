@@ -306,7 +306,10 @@ include "$E/lighttpd/conf-available/50-parley.conf"
 SITE
 lighttpd_start() {
     lighttpd -tt -f "$T/site/lighttpd.conf" > "$T/log/lighttpd-check.log" 2>&1 || return 1
-    lighttpd -D -f "$T/site/lighttpd.conf" >> "$T/log/lighttpd.out" 2>&1 < /dev/null &
+    # A session of its own, as systemd gives a service: with
+    # server.max-worker (lighttpd-site.conf) the parent stops its workers by
+    # signalling its whole process group.
+    setsid lighttpd -D -f "$T/site/lighttpd.conf" >> "$T/log/lighttpd.out" 2>&1 < /dev/null &
     LT_PID=$!
     wait_port "$HTTP_PORT"
 }
@@ -344,6 +347,8 @@ done < "$T/page-check.out"
 # Who runs what.
 lt_user=$(ps -o user= -p "$LT_PID" | tr -d ' ')
 check "lighttpd runs as www-data (is $lt_user)" test "$lt_user" = www-data
+lt_workers=$(pgrep -P "$LT_PID" -x lighttpd | wc -l)
+check "lighttpd runs the 2 worker processes of lighttpd-site.conf (server.max-worker; has $lt_workers)" test "$lt_workers" = 2
 lt_kids=$(ps -o pid=,args= --ppid "$LT_PID" | awk '/parley-api\.fcgi/ {print $1}' | tr '\n' ' ')
 check "lighttpd spawned no FastCGI workers (${lt_kids:-none})" test -z "$lt_kids"
 workers=$(api_workers)

@@ -200,6 +200,12 @@ test('a reader that stalls is closed with 1008 and daemon memory stays bounded',
   assert.equal(closed.code, 1008);
   assert.equal(closed.reason, 'slow consumer');
   assert.ok(slow.frames.length < N, `slow reader got ${slow.frames.length} of ${N}`);
+  // The first frames were written at once, the one the kernel refused in
+  // part was held by lws, the next ones queued: what arrived is a prefix of
+  // the flood, in order, with nothing skipped or repeated.
+  const ids = slow.frames.filter((f) => f && f.type === 'new_message').map((f) => f.message.id);
+  assert.ok(ids.length > 0, 'some frames arrived before the close');
+  assert.deepEqual(ids, ids.map((_, i) => i), 'frames in order, none skipped or repeated');
 
   // Other connections were not affected.
   await d.push([envelope('typing', 0, { chat_id: 1 }, [{ user_id: fast.hello.user_id }])]);
