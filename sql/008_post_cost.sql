@@ -65,7 +65,9 @@ BEGIN
         seq := greatest(1, ceil((1 - tokens) / p_rate))::bigint;
         RETURN;
     END IF;
-    UPDATE users SET send_tokens = tokens - 1, send_at = now() WHERE id = p_sender;
+    -- The token taken is written with the insert below (the row is
+    -- locked already), or here for a bad reply: every call that gets this
+    -- far takes one, a repeated client_id too, as in 006.
     -- The reply check reads the snippet message_v shows (same expression).
     IF p_reply_to IS NOT NULL THEN
         SELECT json_build_object(
@@ -75,6 +77,7 @@ BEGIN
           INTO rt FROM messages o JOIN users ou ON ou.id = o.sender_id
          WHERE o.id = p_reply_to AND o.chat_id = p_chat;
         IF NOT FOUND THEN
+            UPDATE users SET send_tokens = tokens - 1, send_at = now() WHERE id = p_sender;
             status := 'bad_reply';
             RETURN;
         END IF;
@@ -88,13 +91,16 @@ BEGIN
     PERFORM 1 FROM chats c WHERE c.id = p_chat FOR NO KEY UPDATE;
     PERFORM pg_current_xact_id();          -- xid before seq: see 001
     s := nextval('change_seq');
-    -- parley_insert_message of 003 in one statement: the message, its
-    -- change row, the chat's activity, each member's counts (the sender's
-    -- read marker moves to the new message), answering with the members'
-    -- counts.  A member's total is the new count of this chat plus the
-    -- others as this statement sees them.  A repeated client_id inserts
-    -- nothing, and then nothing else is written either.
-    WITH m AS (
+    -- The sending bucket and parley_insert_message of 003 in one
+    -- statement: the message, its change row, the chat's activity, each
+    -- member's counts (the sender's read marker moves to the new message),
+    -- answering with the members' counts.  A member's total is the new
+    -- count of this chat plus the others as this statement sees them.  A
+    -- repeated client_id inserts nothing, and then nothing but the bucket
+    -- is written.
+    WITH b AS (
+        UPDATE users SET send_tokens = tokens - 1, send_at = now() WHERE id = p_sender
+    ), m AS (
         INSERT INTO messages (chat_id, sender_id, content, client_id, seq, reply_to_id, mentions)
         VALUES (p_chat, p_sender, p_content, p_client_id, s, p_reply_to, ids)
         ON CONFLICT (chat_id, sender_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
