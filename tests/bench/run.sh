@@ -157,6 +157,8 @@ if has_step 1; then
         CREATE UNIQUE INDEX ON bench_post_pairs (k);" || die "cannot create bench_post_pairs"
     npairs=$(psql "$DBURL" -Atc "SELECT count(*) FROM bench_post_pairs")
     say "pgbench parley_post: 16 clients, ${DUR}s"
+    # With the API's own session setting (fcgi-api/db.c): generic plans.
+    PGOPTIONS="-c plan_cache_mode=force_generic_plan" \
     measured "pgbench-postfn-16" timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c 16 -j 2 -T "$DUR" \
         -D npairs="$npairs" -f "$BENCH/post-fn.sql" "$DBURL" > "$BENCH_OUT/pgbench-postfn-16.txt" 2>&1 ||
         say "pgbench parley_post failed: $(tail -n 3 "$BENCH_OUT/pgbench-postfn-16.txt")"
