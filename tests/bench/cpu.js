@@ -41,19 +41,23 @@ function pidFrom(file) {
 
 function snap() {
   const all = procs();
-  const roots = {
-    postgres: pidFrom(path.join(VAR, 'pg/data/postmaster.pid')),
-    lighttpd: pidFrom(path.join(VAR, 'run/lighttpd.pid')),
-    wsd: pidFrom(path.join(VAR, 'run/wsd.pid')),
-  };
   const group = new Map();
-  for (const [name, pid] of Object.entries(roots)) if (pid && all.has(pid)) group.set(pid, name);
-  // Daemons 2..N (PARLEY_WS_DAEMONS) count as "wsd" too.
-  let runFiles = [];
-  try { runFiles = fs.readdirSync(path.join(VAR, 'run')); } catch (e) { /* no run folder */ }
-  for (const f of runFiles) {
-    const pid = /^wsd-\d+\.pid$/.test(f) ? pidFrom(path.join(VAR, 'run', f)) : 0;
-    if (pid && all.has(pid)) group.set(pid, 'wsd');
+  // PARLEY_VAR may list several state folders (':'): the hosts of a
+  // namespace cluster (tests/cluster/bench.sh), summed per process kind.
+  for (const dir of VAR.split(':').filter(Boolean)) {
+    const roots = {
+      postgres: pidFrom(path.join(dir, 'pg/data/postmaster.pid')),
+      lighttpd: pidFrom(path.join(dir, 'run/lighttpd.pid')),
+      wsd: pidFrom(path.join(dir, 'run/wsd.pid')),
+    };
+    for (const [name, pid] of Object.entries(roots)) if (pid && all.has(pid)) group.set(pid, name);
+    // Daemons 2..N (PARLEY_WS_DAEMONS) count as "wsd" too.
+    let runFiles = [];
+    try { runFiles = fs.readdirSync(path.join(dir, 'run')); } catch (e) { /* no run folder */ }
+    for (const f of runFiles) {
+      const pid = /^wsd-\d+\.pid$/.test(f) ? pidFrom(path.join(dir, 'run', f)) : 0;
+      if (pid && all.has(pid)) group.set(pid, 'wsd');
+    }
   }
   // Descendants: FastCGI workers under lighttpd count as "api"; lighttpd's
   // own worker processes (PARLEY_HTTP_WORKERS) count as "lighttpd".

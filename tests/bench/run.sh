@@ -12,7 +12,9 @@
 #                        WebSockets through lighttpd, 6: the event bus,
 #                        tests/bench/bus.sh, one daemon and two; 7: file
 #                        downloads, 8: presence, 9: search
-#                        and the cost of mentions + a reply; 6-9 need no seeding)
+#                        and the cost of mentions + a reply; 6-9 need no seeding;
+#                        10, not in the default: idle browsers across namespace
+#                        hosts, tests/cluster/bench.sh = make bench-cluster, root)
 #   BENCH_FRONT_CONNS    idle WebSockets through lighttpd for step 5 (15000)
 #   BENCH_PRESENCE_USERS / _RATE / _SECS   step 8 (10000 users, 100 changes/s, 10 s)
 #   BENCH_FILE_SECS      seconds per download run in step 7 (default 5)
@@ -232,6 +234,14 @@ if has_step 8 && [ "$WSD_OK" = 1 ]; then timeout 300 node "$BENCH/presence.js" |
 # Seeds its own rows straight into PostgreSQL; prints its own lines.
 if has_step 9; then
     measured search timeout 3600 node "$BENCH/search.js" | tee "$BENCH_OUT/search.txt" || say "step 9 failed"
+fi
+
+# --- step 10: idle browsers across namespace hosts (root; its own cluster) ---------
+# Each host's front (lighttpd /ws) holds its share; BENCH_CLUSTER_CONNS (50000).
+if has_step 10; then
+    say "step 10: ${BENCH_CLUSTER_CONNS:-50000} idle WebSockets across namespace hosts"
+    ( unset PARLEY_VAR; BENCH_OUT=$BENCH_OUT timeout 1000 "$ROOT/tests/cluster/bench.sh" ) |
+        tee "$BENCH_OUT/cluster.txt" >&2 || say "step 10 failed"
 fi
 
 # --- report -----------------------------------------------------------------------

@@ -14,7 +14,10 @@
 # jwt_secret (as tests/bench/front.sh does): real tokens of existing users,
 # without minutes of argon2id.  Everything is torn down at exit.
 #   BENCH_CLUSTER_CONNS (50000), BENCH_CLUSTER_HOSTS (3), BENCH_CLUSTER_PROCS
-#   (12), BENCH_CONNS_PER_USER (32, the daemons' per-user limit)
+#   (12), BENCH_CONNS_PER_USER (32, the daemons' per-user limit),
+#   BENCH_CLUSTER_PARTS ("e2e idle"): e2e = POST -> frame at
+#   BENCH_CLUSTER_E2E_RATE (1000) messages/s for BENCH_E2E_SECS (10) with
+#   sender and receivers on different hosts, then on one host (e2e_phase).
 # Each host's front holds PARLEY_HTTP_WORKERS x 8,950 (17,900 with the
 # default 2 here), and one (source, destination) address pair has ~28,000
 # ephemeral ports, so 50,000 need three hosts.
@@ -41,8 +44,13 @@ HOSTS=()
 for ((i = 1; i <= NH; i++)); do HOSTS+=("h$i"); IP[h$i]=$NET.$((10 + i)); done
 NSS=(db "${HOSTS[@]}" cl)
 export PARLEY_BUILD=$BUILD PARLEY_SEED=0 PARLEY_FCGI_PROCS=2
+# The e2e part sends 1,000 messages/s from 64 users: no per-user send limit.
+export PARLEY_SEND_RATE=100000 PARLEY_SEND_BURST=100000
 # The load generator is thousands of users behind one address.
 export PARLEY_WS_MAX_CONNS_PER_ADDR=${PARLEY_WS_MAX_CONNS_PER_ADDR:-1000000}
+# ws-child.js gives up after BENCH_CHILD_MAX_SECS (300): opening 50,000 on a
+# loaded 2-core machine can take longer.
+export BENCH_CHILD_MAX_SECS=${BENCH_CHILD_MAX_SECS:-900}
 
 log() { printf 'bench-cluster: %s\n' "$*" >&2; }
 
@@ -125,6 +133,66 @@ in_ns db psql "$DBURL" -tA -F ' ' -c "SELECT id, username FROM users WHERE usern
         const h = b64({ alg: "HS256", typ: "JWT" }) + "." + b64({ sub: Number(id), username, iat: now, exp: now + 3600 });
         return { id: Number(id), username, token: h + "." + crypto.createHmac("sha256", process.env.SECRET).update(h).digest("base64url") }; });
       process.stdout.write(JSON.stringify({ users }));' > "$T/bench/seed.json"
+
+# --- POST -> frame across hosts at BENCH_CLUSTER_E2E_RATE (1000) messages/s -------------
+# tests/bench/e2e.js (wrk paced sender + one receiving process), run in the
+# client namespace twice back to back: sender on host 1 and receivers on
+# host 2 (the event crosses the bus between hosts), then both on host 1.
+# BENCH_E2E_PAIRS (64) direct chats of SQL-made users; CPU of every host's
+# processes (cpu.js over all state folders) and of the generator.
+e2e_phase() {
+    local pairs=${BENCH_E2E_PAIRS:-64} rate=${BENCH_CLUSTER_E2E_RATE:-1000} run
+    run=$(head -c 3 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    in_ns db psql "$DBURL" -q -v ON_ERROR_STOP=1 -c "INSERT INTO users (username, password_hash)
+        SELECT 'bce' || s || '_' || g, 'no-login' FROM generate_series(1, $pairs) g, unnest(ARRAY['a','b']) s" || return 1
+    mkdir -p "$T/e2e"
+    in_ns db psql "$DBURL" -tA -F ' ' -c "SELECT id, username FROM users WHERE username LIKE 'bce%' ORDER BY id" |
+        SECRET=$JWT RUN=$run H1=http://${IP[h1]}:8080 in_ns cl node -e '
+          const crypto = require("crypto"); const lines = require("fs").readFileSync(0, "utf8").trim().split("\n");
+          const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+          const now = Math.floor(Date.now() / 1000);
+          const by = {};
+          for (const l of lines) { const [id, username] = l.split(" ");
+            const h = b64({ alg: "HS256", typ: "JWT" }) + "." + b64({ sub: Number(id), username, iat: now, exp: now + 3600 });
+            by[username] = { id: Number(id), username, token: h + "." + crypto.createHmac("sha256", process.env.SECRET).update(h).digest("base64url") }; }
+          (async () => {
+            const e2e = [];
+            for (let g = 1; by["bcea_" + g]; g++) {
+              const a = by["bcea_" + g], b = by["bceb_" + g];
+              const r = await fetch(process.env.H1 + "/api/chats", { method: "POST",
+                headers: { authorization: "Bearer " + a.token, "content-type": "application/json" }, body: JSON.stringify({ user_id: b.id }) });
+              const j = await r.json();
+              if (!j.id) throw new Error("chat: " + r.status + " " + JSON.stringify(j));
+              e2e.push({ chat: j.id, a, b });
+            }
+            process.stdout.write(JSON.stringify({ run: process.env.RUN, e2e }));
+          })().catch((e) => { console.error(e.message); process.exit(1); });' > "$T/e2e/seed.json" || return 1
+    local vars="$T/db" h
+    for h in "${HOSTS[@]}"; do vars="$vars:$T/$h"; done
+    local where ws
+    for where in cross one; do
+        if [ "$where" = cross ]; then ws=ws://${IP[h2]}:8080/ws; else ws=ws://${IP[h1]}:8080/ws; fi
+        mkdir -p "$T/e2e/$where" && cp "$T/e2e/seed.json" "$T/e2e/$where/"
+        log "POST on h1 -> frame on ${ws} at $rate/s (${BENCH_E2E_SECS:-10} s, $pairs pairs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+        NODE_PATH=$ROOT/tests/node_modules PARLEY_VAR=$vars BENCH_OUT=$T/e2e/$where BENCH_URL=http://${IP[h1]}:8080 \
+            BENCH_E2E_WS_URL=$ws BENCH_E2E_RATES=$rate BENCH_E2E_SECS=${BENCH_E2E_SECS:-10} BENCH_E2E_CONNS=$pairs \
+            in_ns cl timeout 120 node tests/bench/e2e.js || log "e2e ($where) failed"
+        sleep 2
+    done
+    node -e '
+      const fs = require("fs");
+      for (const w of ["cross", "one"]) {
+        let r; try { r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + w + "/e2e.json", "utf8")); } catch (e) { console.log(w + ": no result"); continue; }
+        const s = r.steps[0] || {};
+        console.log(`e2e ${w === "cross" ? "sender h1, receivers h2" : "sender and receivers h1"}: ${s.achieved_rate}/s created, ` +
+          `POST->frame p50 ${s.e2e && s.e2e.p50_ms} p99 ${s.e2e && s.e2e.p99_ms} max ${s.e2e && s.e2e.max_ms} ms, lost ${s.lost}, dup ${s.duplicated}, ` +
+          `refused ${s.refused}; CPU ms/msg ${JSON.stringify(s.cpu_ms_per_message)}; load ${s.load_avg_1m}`);
+      }' "$T/e2e" | tee "$T/e2e/summary.txt" >&2
+    [ -n "${BENCH_OUT:-}" ] && cp "$T/e2e/summary.txt" "$BENCH_OUT/cluster-e2e.txt" 2>/dev/null
+    return 0
+}
+case " ${BENCH_CLUSTER_PARTS:-e2e idle} " in *" e2e "*) e2e_phase || log "the e2e part failed" ;; esac
+case " ${BENCH_CLUSTER_PARTS:-e2e idle} " in *" idle "*) ;; *) exit 0 ;; esac
 
 # --- the processes whose memory is measured ------------------------------------------
 lpids=() wpids=() apids=()
