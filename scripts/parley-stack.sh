@@ -227,6 +227,22 @@ fwd_start() {
 wsd_pidfile() { if [ "$1" = 1 ]; then echo "$VAR/run/wsd.pid"; else echo "$VAR/run/wsd-$1.pid"; fi; }
 wsd_logfile() { if [ "$1" = 1 ]; then echo "$VAR/log/ws-daemon.log"; else echo "$VAR/log/ws-daemon-$1.log"; fi; }
 
+# The daemons count WebSockets per client address (ws_max_conns_per_addr,
+# 256 by default).  This front listens on loopback only, so every browser
+# arrives from 127.0.0.1 and that cap would be the whole site's: 256
+# browsers.  Unless the environment or parley.conf says otherwise, the
+# cap is then the front's own capacity.  A front on a public address
+# keeps the configured cap.
+wsd_addr_cap() {
+    local v=${PARLEY_WS_MAX_CONNS_PER_ADDR:-$(conf_get ws_max_conns_per_addr)}
+    if [ -z "$v" ]; then
+        case "${PARLEY_HTTP_BIND:-127.0.0.1}" in
+            127.*|localhost|::1) http_capacity; v=$HTTP_CAPACITY ;;
+        esac
+    fi
+    echo "${v:-256}"
+}
+
 wsd_start_one() {   # wsd_start_one N: launches daemon N (0: was running)
     local n=$1 port=${WS_PORTS[$(($1 - 1))]} pidf
     pidf=$(wsd_pidfile "$n")
@@ -241,6 +257,7 @@ wsd_start_one() {   # wsd_start_one N: launches daemon N (0: was running)
     fi
     # shellcheck disable=SC2086
     PARLEY_CONFIG="$CONF" PARLEY_WS_PORT="$port" PARLEY_WS_SOCKET="$sock" \
+        PARLEY_WS_MAX_CONNS_PER_ADDR="$(wsd_addr_cap)" \
         nohup ${PARLEY_WSD_WRAPPER:-} "$BUILD/bin/parley-wsd" \
         >> "$(wsd_logfile "$n")" 2>&1 < /dev/null &
     echo $! > "$pidf"

@@ -167,3 +167,31 @@ test('through each worker: an API call answers and a WebSocket gets connected an
     for (const h of held.values()) { h.raw.destroy(); await h.conn.close(); }
   }
 });
+
+// The front listens on loopback only, so every browser reaches the daemons
+// from 127.0.0.1 (lighttpd's X-Forwarded-For): with the daemons' default
+// per-address cap (256) the whole site would seat 256 browsers.  The stack
+// script lifts the cap to the front's capacity in that case
+// (scripts/parley-stack.sh, wsd_addr_cap); 600 sockets from 127.0.0.1 (more
+// than 256 on at least one of the stack's two daemons)
+// through /ws must all get `connected`.
+test('600 browsers from 127.0.0.1 through /ws all get connected (past the default per-address cap)', async () => {
+  // Twenty users with 30 tabs each: under the per-user cap (32).
+  const users = [];
+  for (let i = 0; i < 20; i++) users.push(await newUser(S, 'fw'));
+  const conns = [];
+  try {
+    for (const u of users) {
+      const batch = [];
+      for (let j = 0; j < 30; j++) {
+        const c = wsConnect(S, u.token, { proxy: true, wsOptions: { localAddress: '127.0.0.1' } });
+        conns.push(c);
+        batch.push(c.opened.then(() => c.waitFor((m) => m.type === 'connected', 15000)));
+      }
+      await Promise.all(batch);
+    }
+    assert.equal(conns.length, 600);
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
+});
