@@ -70,8 +70,6 @@ trap 'exit 130' INT TERM
 
 netns_up || { log "cannot create network namespaces"; exit 1; }
 
-keygen() { "$BUILD/bin/parley-forwarder" --keygen; }
-key() { sed -n "s/^$1 = //p" <<< "$2"; }
 FWD=$(keygen)
 : > "$T/allow"
 declare -A HKEY
@@ -97,22 +95,7 @@ PARLEY_VAR="$T/db" in_ns db scripts/parley-stack.sh fwd-start || { cat "$T/db/lo
 
 # --- the web hosts: each as `make run` starts one, on the shared bus ----------------
 for h in "${HOSTS[@]}"; do
-    mkdir -p "$T/$h/log" "$T/$h/run"
-    touch "$T/$h/external-db"
-    umask 077
-    cat > "$T/$h/parley.conf" <<CONF
-database_url = $DBURL
-jwt_secret = $JWT
-ws_iface = 127.0.0.1
-ws_port = 8081
-zmq_events = tcp://${IP[db]}:5560
-zmq_fanout = tcp://${IP[db]}:5561
-zmq_tap = tcp://${IP[db]}:5562
-zmq_curve_server = $(key public "$FWD")
-zmq_curve_public = $(key public "${HKEY[$h]}")
-zmq_curve_secret = $(key secret "${HKEY[$h]}")
-CONF
-    umask 022
+    host_conf "$h"
     PARLEY_VAR="$T/$h" PARLEY_FORWARDER=0 PARLEY_HTTP_BIND=0.0.0.0 PARLEY_HTTP_PORT=8080 PARLEY_WS_UNIX=1 \
         in_ns "$h" scripts/parley-stack.sh start > "$T/$h-start.log" 2>&1 ||
         { cat "$T/$h-start.log"; log "host $h failed"; exit 1; }

@@ -35,3 +35,30 @@ netns_down() {
     for n in "${NSS[@]}" sw; do ip netns del "$P$n" 2>/dev/null; done
     return 0
 }
+
+# Bus keys: a new CURVE pair, and one field ("public"/"secret") of a pair.
+keygen() { "$BUILD/bin/parley-forwarder" --keygen; }
+key() { sed -n "s/^$1 = //p" <<< "$2"; }
+
+# A web host's state folder and parley.conf: the shared database and JWT
+# secret, the forwarder's TCP sockets with CURVE, the host's own key pair.
+# Uses the caller's T, DBURL, JWT, IP, FWD and HKEY.
+host_conf() {   # host_conf NAME
+    local h=$1
+    mkdir -p "$T/$h/log" "$T/$h/run"
+    touch "$T/$h/external-db"
+    umask 077
+    cat > "$T/$h/parley.conf" <<CONF
+database_url = $DBURL
+jwt_secret = $JWT
+ws_iface = 127.0.0.1
+ws_port = 8081
+zmq_events = tcp://${IP[db]}:5560
+zmq_fanout = tcp://${IP[db]}:5561
+zmq_tap = tcp://${IP[db]}:5562
+zmq_curve_server = $(key public "$FWD")
+zmq_curve_public = $(key public "${HKEY[$h]}")
+zmq_curve_secret = $(key secret "${HKEY[$h]}")
+CONF
+    umask 022
+}

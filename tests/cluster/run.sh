@@ -52,8 +52,6 @@ trap 'exit 130' INT TERM
 netns_up || { log "cannot create network namespaces"; exit 1; }
 
 # --- keys -------------------------------------------------------------------------
-keygen() { "$BUILD/bin/parley-forwarder" --keygen; }
-key() { sed -n "s/^$1 = //p" <<< "$2"; }
 FWD=$(keygen)
 : > "$T/allow"
 declare -A HKEY
@@ -82,25 +80,6 @@ CONF
 PARLEY_VAR="$T/db" in_ns db scripts/parley-stack.sh fwd-start || { cat "$T/db/log/forwarder.log"; exit 1; }
 
 # --- the hosts --------------------------------------------------------------------
-host_conf() {   # host_conf NAME
-    local h=$1
-    mkdir -p "$T/$h/log" "$T/$h/run"
-    touch "$T/$h/external-db"
-    umask 077
-    cat > "$T/$h/parley.conf" <<CONF
-database_url = $DBURL
-jwt_secret = $JWT
-ws_iface = 127.0.0.1
-ws_port = 8081
-zmq_events = tcp://${IP[db]}:5560
-zmq_fanout = tcp://${IP[db]}:5561
-zmq_tap = tcp://${IP[db]}:5562
-zmq_curve_server = $(key public "$FWD")
-zmq_curve_public = $(key public "${HKEY[$h]}")
-zmq_curve_secret = $(key secret "${HKEY[$h]}")
-CONF
-    umask 022
-}
 for h in h1 h2 h3; do
     host_conf "$h"
     PARLEY_VAR="$T/$h" PARLEY_FORWARDER=0 PARLEY_HTTP_BIND=0.0.0.0 PARLEY_HTTP_PORT=8080 PARLEY_WS_PORT=8081 \

@@ -201,7 +201,22 @@ function connect(url, opts = {}) {
 }
 
 // Starts parley-wsd with a temporary config.  opts: extra config keys.
+// freePort() only says a port WAS free: another process may take it before
+// the daemon binds (an outgoing connection's ephemeral port, a parallel
+// stack).  A start that fails on a taken port is tried again on new ports;
+// any other early exit fails with the daemon's own log.
 async function startDaemon(opts = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDaemonOnce(opts);
+    } catch (e) {
+      const taken = /cannot listen on|cannot bind|binding fd/.test(e.daemonLog || '');
+      if (!taken || attempt >= 3 || opts.ws_port !== undefined) throw e;
+    }
+  }
+}
+
+async function startDaemonOnce(opts) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-wsd-'));
   const secret = crypto.randomBytes(24).toString('hex');
   const ports = { ws: await freePort(), events: await freePort(), tap: await freePort() };
@@ -225,7 +240,15 @@ async function startDaemon(opts = {}) {
   const d = { proc, pid: proc.pid, dir, secret, ports, conf, log: '' };
   proc.stderr.on('data', (x) => { d.log += x; });
   d.exited = new Promise((resolve) => proc.on('exit', (code, sig) => resolve({ code, sig })));
-  await waitPort(ports.ws, proc, 'parley-wsd');
+  try {
+    await waitPort(ports.ws, proc, 'parley-wsd');
+  } catch (e) {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await sleep(100);                       // the rest of its stderr
+    e.message += `; its log: ${d.log.slice(-600)}`;
+    e.daemonLog = d.log;
+    throw e;
+  }
   d.url = `ws://127.0.0.1:${ports.ws}/ws`;
   d.eventsEp = conf.zmq_events;
   d.tapEp = conf.zmq_tap;
