@@ -14,25 +14,16 @@
 // /proc/stat, 100 per second.
 const fs = require('node:fs');
 const path = require('node:path');
+const { list: procList } = require('../lib/procs');
 
 const VAR = process.env.PARLEY_VAR;
 const TICK_MS = 10;
 
+// pid -> { comm, ppid, ticks }; ticks count reaped children too (pgbench's
+// backends exit before the second snapshot; their time lands in the
+// postmaster's).
 function procs() {
-  const all = new Map();
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const close = s.lastIndexOf(')');
-      const comm = s.slice(s.indexOf('(') + 1, close);
-      const f = s.slice(close + 2).split(' ');
-      // Own time plus that of reaped children (pgbench's backends exit
-      // before the second snapshot; their time lands in the postmaster's).
-      all.set(Number(d), { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
-    } catch (e) { /* gone */ }
-  }
-  return all;
+  return new Map(procList().map((p) => [p.pid, p]));
 }
 
 function pidFrom(file) {

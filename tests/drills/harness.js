@@ -26,6 +26,7 @@ const { execFileSync } = require('node:child_process');
 const WebSocket = require('ws');
 const { getStack } = require('../lib/stack');
 const { newUser, sleep } = require('../lib/client');
+const procs = require('../lib/procs');
 
 // Load drills post far more than one person types: lift the per-user
 // sending limit (docs/config.md) unless the caller chose values.
@@ -433,17 +434,7 @@ async function teardown(env) {
 // Pids of the FastCGI workers: lighttpd's children.
 function workerPids(S) {
   const lpid = fs.readFileSync(path.join(S.varDir, 'run', 'lighttpd.pid'), 'utf8').trim();
-  const out = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (rest[1] === lpid && rest[0] !== 'Z' && /parley-api/.test(comm)) out.push(Number(d));
-    } catch (e) { /* gone meanwhile */ }
-  }
-  return out.sort((a, b) => a - b);
+  return procs.childrenOf(lpid, /parley-api/);
 }
 
 function idleWorker(pids) {

@@ -16,6 +16,7 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 const { getStack } = require('../lib/stack');
 const { api, newUser, wsConnect, sleep } = require('../lib/client');
+const procs = require('../lib/procs');
 
 let S;
 test.before(async () => { S = await getStack(); });
@@ -27,18 +28,7 @@ function lighttpdPid() {
 // lighttpd's worker processes: its children that are lighttpd (the
 // FastCGI workers are its children too).
 function workers() {
-  const parent = lighttpdPid();
-  const out = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (Number(rest[1]) === parent && rest[0] !== 'Z' && comm === 'lighttpd') out.push(Number(d));
-    } catch (e) { /* gone meanwhile */ }
-  }
-  return out.sort((a, b) => a - b);
+  return procs.childrenOf(lighttpdPid(), /^lighttpd$/);
 }
 
 // The workers the stack's rule asks for (scripts/parley-stack.sh,
