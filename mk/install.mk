@@ -12,7 +12,7 @@
 # Layout (PREFIX=/usr/local, SYSCONFDIR=/etc, LOCALSTATEDIR=/var):
 #   $(BINDIR)/parley-tap, parley-migrate (SQL folder baked in)
 #   $(PARLEY_LIBEXECDIR)/parley-api.fcgi, parley-api-pool, parley-wsd,
-#       parley-forwarder
+#       parley-forwarder, parley-log-redact (lighttpd's piped error log)
 #   $(PARLEY_DATADIR)/www, sql;  $(PARLEY_DOCDIR)/deploy.md
 #   $(SYSCONFDIR)/parley/parley.conf.example, parley.conf (only if absent,
 #       new random jwt_secret and database password, mode 640 root:parley)
@@ -42,6 +42,9 @@ LIGHTTPD_CONFDIR  ?= $(SYSCONFDIR)/lighttpd
 PARLEY_SOCKETDIR  ?= $(RUNSTATEDIR)/parley-api
 # Uploaded files: written by the API workers, sent by lighttpd (X-Sendfile).
 PARLEY_UPLOADDIR  ?= $(LOCALSTATEDIR)/lib/parley/uploads
+# lighttpd's error log, which lighttpd-site.conf routes through
+# parley-log-redact (Debian's own path; written on first install only).
+LIGHTTPD_ERRORLOG ?= $(LOCALSTATEDIR)/log/lighttpd/error.log
 # Where the page answers in the site: "" = at /, or e.g. /chat.  Written
 # into lighttpd-site.conf on first install only.
 PARLEY_PAGE_PREFIX ?=
@@ -58,6 +61,7 @@ PL_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' \
                -e 's|@SOCKETDIR@|$(PARLEY_SOCKETDIR)|g' \
                -e 's|@PAGE_PREFIX@|$(PARLEY_PAGE_PREFIX)|g' \
                -e 's|@UPLOADDIR@|$(PARLEY_UPLOADDIR)|g' \
+               -e 's|@LIGHTTPD_ERRORLOG@|$(LIGHTTPD_ERRORLOG)|g' \
                -e 's|@LIGHTTPD_GROUP@|$(LIGHTTPD_USER)|g'
 PL_WWW_FILES := $(shell find www -type f 2>/dev/null)
 # Migrations only: seed.sql (demo users with known passwords) is for make run.
@@ -81,6 +85,7 @@ install-files: $(API_BIN) $(WSD_BIN) $(TAP_BIN) $(FWD_BIN)
 	$(INSTALL) -d -m 755 $(PL_D)$(PARLEY_CONFDIR)
 	$(INSTALL) -m 755 $(API_BIN) $(WSD_BIN) $(FWD_BIN) deploy/parley-api-pool \
 	    $(PL_D)$(PARLEY_LIBEXECDIR)/
+	$(INSTALL) -m 755 scripts/log-redact.sh $(PL_D)$(PARLEY_LIBEXECDIR)/parley-log-redact
 	$(INSTALL) -m 755 $(TAP_BIN) $(PL_D)$(BINDIR)/
 	sed 's|^SQL_DIR=.*|SQL_DIR=$${1:-$(PARLEY_DATADIR)/sql}|' scripts/parley-migrate.sh \
 	    > $(PL_D)$(BINDIR)/parley-migrate.tmp
@@ -182,7 +187,7 @@ endif
 	rm -f $(PL_D)$(LIGHTTPD_CONFDIR)/conf-available/50-parley.conf
 	rm -f $(PL_D)$(PARLEY_LIBEXECDIR)/parley-api.fcgi $(PL_D)$(PARLEY_LIBEXECDIR)/parley-api-pool \
 	    $(PL_D)$(PARLEY_LIBEXECDIR)/parley-wsd \
-	    $(PL_D)$(PARLEY_LIBEXECDIR)/parley-forwarder
+	    $(PL_D)$(PARLEY_LIBEXECDIR)/parley-forwarder $(PL_D)$(PARLEY_LIBEXECDIR)/parley-log-redact
 	-rmdir $(PL_D)$(PARLEY_LIBEXECDIR) 2>/dev/null
 	rm -f $(PL_D)$(BINDIR)/parley-tap $(PL_D)$(BINDIR)/parley-migrate
 	rm -rf $(PL_D)$(PARLEY_DATADIR) $(PL_D)$(PARLEY_DOCDIR)

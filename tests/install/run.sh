@@ -285,10 +285,10 @@ check "nobody cannot connect to the event bus (forge events, read the tap)" \
 
 # The existing site: basics only, its own page, then the installed snippet.
 # Modules: what Debian's lighttpd.conf loads plus the snippet's "depends".
-mkdir -p "$T/site/html/about" "$T/log/lighttpd" "$T/site/uploads"
+mkdir -p "$T/site/html/about" "$T/var/log/lighttpd" "$T/site/uploads"
 echo '<!doctype html><title>existing site</title><p>existing site home</p>' > "$T/site/html/index.html"
 echo '<!doctype html><title>about</title><p>existing site about page</p>' > "$T/site/html/about/index.html"
-chown www-data:www-data "$T/log/lighttpd" "$T/site/uploads"
+chown www-data:www-data "$T/var/log/lighttpd" "$T/site/uploads"
 cat > "$T/site/lighttpd.conf" <<SITE
 server.modules = ( "mod_indexfile", "mod_access", "mod_alias", "mod_redirect",
                    "mod_setenv", "mod_fastcgi", "mod_proxy", "mod_rewrite", "mod_deflate" )
@@ -297,7 +297,7 @@ server.bind          = "127.0.0.1"
 server.port          = $HTTP_PORT
 server.username      = "www-data"
 server.groupname     = "www-data"
-server.errorlog      = "$T/log/lighttpd/error.log"
+server.errorlog      = "$T/var/log/lighttpd/error.log"
 server.upload-dirs   = ( "$T/site/uploads" )
 index-file.names     = ( "index.html" )
 mimetype.assign      = ( ".html" => "text/html", ".js" => "text/javascript",
@@ -314,7 +314,7 @@ lighttpd_start() {
     wait_port "$HTTP_PORT"
 }
 check "fresh lighttpd with the installed snippet starts (drops to www-data)" lighttpd_start ||
-    { cat "$T/log/lighttpd-check.log"; tail -n 20 "$T/log/lighttpd/error.log"; }
+    { cat "$T/log/lighttpd-check.log"; tail -n 20 "$T/var/log/lighttpd/error.log"; }
 
 body() { curl -s --max-time 5 "$@"; }
 hdrs() { curl -s --max-time 5 -o /dev/null -D - "$@"; }
@@ -388,6 +388,20 @@ check "page route /chats/3 (root mount)" bash -c "curl -s '$H/chats/3' | grep -q
 check "existing site /about/ still served (root mount)" bash -c "curl -s '$H/about/' | grep -q 'existing site about page'"
 check "/api/health (root mount)" bash -c "curl -s '$H/api/health' | grep -q '\"status\":\"ok\"'"
 
+# lighttpd's error log goes through parley-log-redact (lighttpd-site.conf):
+# with the daemon gone, lighttpd logs /ws's query, and the token in it must
+# come out blanked.
+stop_pid "$WSD_PID"; WSD_PID=""
+ws_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+    -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+    "$H/ws?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWFrIn0.c2VjcmV0LXNpZ25hdHVyZQ")
+sleep 0.5
+check "with no daemon, /ws answers 503 (got $ws_code)" test "$ws_code" = 503
+check "lighttpd's error log has the /ws request with its token blanked" \
+    grep -q '/ws?token=\[redacted\]' "$T/var/log/lighttpd/error.log"
+check "no access token in lighttpd's error log" \
+    bash -c "! grep -q 'c2VjcmV0LXNpZ25hdHVyZQ' '$T/var/log/lighttpd/error.log'"
+
 # Upgrade in place, then uninstall.
 sum_before=$(md5sum "$CONF")
 make -s --no-print-directory "${INST[@]}" install > "$T/install2.log" 2>&1
@@ -405,7 +419,7 @@ check "uninstall removed everything but the config (left: $left)" \
 check "uninstall kept the data (database still answers)" bash -c "[ \"\$(psql 'host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$DBPW' -X -tA -c 'SELECT count(*) > 0 FROM users')\" = t ]"
 
 if [ "$failed" -gt 0 ]; then
-    echo "-- logs"; tail -n 15 "$T/log/lighttpd/error.log" "$T/log/ws-daemon.log" "$T/log/api.log" 2>/dev/null
+    echo "-- logs"; tail -n 15 "$T/var/log/lighttpd/error.log" "$T/log/ws-daemon.log" "$T/log/api.log" 2>/dev/null
 fi
 teardown; trap - EXIT
 finish
