@@ -34,8 +34,8 @@ DECLARE
     opt   text := format('HighlightAll=true,StartSel=%s,StopSel=%s', chr(2), chr(3));
     -- An ASCII letter next to a non-ASCII character (or across a hyphen):
     -- the only text in which 'english' can mark a word (below).
-    mixed constant text := '[A-Za-z][\u0080-\uFFFD]|[\u0080-\uFFFD][A-Za-z]'
-                           '|[A-Za-z]-[\u0080-\uFFFD]|[\u0080-\uFFFD]-[A-Za-z]';
+    mixed constant text := '[A-Za-z][^\u0001-\u007F]|[^\u0001-\u007F][A-Za-z]'
+                           '|[A-Za-z]-[^\u0001-\u007F]|[^\u0001-\u007F]-[A-Za-z]';
     mine  bigint[];
     hi    bigint;
     ids   bigint[];
