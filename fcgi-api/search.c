@@ -4,12 +4,13 @@
  * (parley_search_query: each word as written or stemmed in Russian or
  * English, the last one as a prefix), matched against the GIN-indexed
  * messages.tsv of chats the caller is a member of now, newest first.  The
- * snippet comes from ts_headline run with each of the three configurations
- * in turn, marking matches with \x02 / \x03 (removed from the text first);
- * here the marks become character ranges and the text is cut to a window
+ * snippet comes from ts_headline run with the configurations in turn
+ * ('english' only where it can mark something new), marking matches with
+ * \x02 / \x03 (removed from the text first; passes may nest them); here
+ * the marks become character ranges and the text is cut to a window
  * around the first match.  The query itself is parley_search
- * (sql/007_search_presence.sql, which picks the plan by how common the
- * words are; docs/architecture.md). */
+ * (sql/007_search_presence.sql picks the plan by how common the words are,
+ * sql/012_search_headline.sql the headline passes; docs/architecture.md). */
 #include "search.h"
 
 #include "access.h"

@@ -46,6 +46,34 @@ test('Russian and English words are found by stem, as typed, and by prefix', asy
   assert.equal((await search(b, q(`nothing_like_this_${tag}`))).json.results.length, 0);
 });
 
+// Three configurations mark matches: 'simple' (as written, prefixes),
+// 'russian' (Cyrillic stems; ASCII words through the English stemmer) and
+// 'english', whose pass runs only where an ASCII letter touches a
+// non-ASCII one (sql/012_search_headline.sql): "naïve" finds "naïves" only
+// by the English stem, and must be marked there as well as in plain ASCII
+// and Cyrillic text of the same page.
+test('every match is marked: English stems of accented words, Russian stems, words as typed', async () => {
+  const a = await newUser(S); const b = await newUser(S);
+  const g = await group(a, [b]);
+  const tag = `hl${Date.now().toString(36)}`;
+  const accented = await post(a, g.id, `Les naïves façades ${tag}`);
+  const cyr = await post(a, g.id, `Серверы работают ${tag}`);
+  const ascii = await post(a, g.id, `The servers were running ${tag}`);
+  let r = await search(b, q(`naïve ${tag}`));
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.json.results.map((h) => h.message.id), [accented.id]);
+  assert.deepEqual(marked(r.json.results[0]), ['naïves', tag]);
+  r = await search(b, q(`работать ${tag}`));
+  assert.deepEqual(r.json.results.map((h) => h.message.id), [cyr.id]);
+  assert.deepEqual(marked(r.json.results[0]), ['работают', tag]);
+  r = await search(b, q(`server ${tag}`));
+  assert.deepEqual(r.json.results.map((h) => h.message.id), [ascii.id]);
+  assert.deepEqual(marked(r.json.results[0]), ['servers', tag]);
+  r = await search(b, q(tag));
+  assert.deepEqual(r.json.results.map((h) => h.message.id), [ascii.id, cyr.id, accented.id]);
+  assert.ok(r.json.results.every((h) => marked(h).includes(tag)), 'the tag is marked in every hit');
+});
+
 test('newest first, paged with before/limit, one chat with chat_id, only chats you are in', async () => {
   const a = await newUser(S); const b = await newUser(S); const c = await newUser(S);
   const g1 = await group(a, [b]); const g2 = await group(a, [c]);
