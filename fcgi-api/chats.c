@@ -29,16 +29,14 @@ static const struct db_stmt st_group = {
 
 void chats_list(struct app *app, struct req *req, struct resp *resp)
 {
-    json_object *arr, *o;
-    enum db_status st = chatview_load(app, req->user.sub, 0, &arr);
+    json_object *body;
+    enum db_status st = chatview_list(app, req->user.sub, &body);
 
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
         return;
     }
-    o = json_object_new_object();
-    jsonx_add(o, "chats", arr);
-    http_json(resp, 200, o);
+    http_json(resp, 200, body);
 }
 
 /* Answers with chat `id` as seen by the caller. */

@@ -8,11 +8,11 @@
 #include "app.h"
 #include "db.h"
 
-/* Loads user's chats (all when chat_id is 0, else that one if a member) as
- * an array of Chat objects, most recent activity first, into *out (new
- * reference).  Returns DB_OK or the failure (*out NULL). */
-enum db_status chatview_load(struct app *app, long long user_id, long long chat_id,
-                             json_object **out);
+/* The body of GET /api/chats, {"chats":[Chat...]} with user's chats most
+ * recent activity first, into *out (new reference): written as text, so
+ * *out is only for sending (jsonw_take).  Returns DB_OK or the failure
+ * (*out NULL). */
+enum db_status chatview_list(struct app *app, long long user_id, json_object **out);
 
 /* Chat chat_id as user_id sees it into *out (new reference), or *out NULL
  * when user_id is not a member.  Returns DB_OK or the failure. */

@@ -1,14 +1,19 @@
-/* shape.c -- builds the Message, Chat and event JSON from rows (see shape.h). */
+/* shape.c -- builds the Message, Chat and event JSON from rows (see shape.h).
+ *
+ * The Message and the Chat are written as text (jsonw): a chat list sends
+ * 200 of each, and a json-c tree of them cost more than the queries.  The
+ * tree forms the live path needs are parsed from that same text, so each
+ * shape is spelled once. */
 #include "shape.h"
 
 #include "jsonx.h"
+#include "log.h"
 #include "render.h"
 
 #include <string.h>
 
 /* Adds a key that is a string literal and not yet in obj: json-c then
- * neither copies the key nor looks it up first (a chat list adds ~50
- * keys per chat). */
+ * neither copies the key nor looks it up first. */
 static void shape_put(json_object *obj, const char *key, json_object *val)
 {
     if (json_object_object_add_ex(obj, key, val,
@@ -16,37 +21,86 @@ static void shape_put(json_object *obj, const char *key, json_object *val)
         jsonx_add(obj, key, val);      /* reports and aborts (out of memory) */
 }
 
-static json_object *shape_str_or_null(const PGresult *r, int row, int col)
+/* A text column as a JSON string, or null. */
+static void shape_w_str(struct jsonw *w, const PGresult *r, int row, int col)
 {
-    const char *s = render_str(r, row, col);
-    return s ? json_object_new_string(s) : NULL;
+    jsonw_str(w, render_str(r, row, col));
+}
+
+/* A bigint column: PostgreSQL's text is already the JSON number (0 when
+ * NULL, as render_int64 reads it). */
+static void shape_w_int(struct jsonw *w, const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        jsonw_lit(w, "0");
+    else
+        jsonw_raw(w, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+/* A column PostgreSQL built as JSON (array_to_json, json_build_object,
+ * a json column), copied as it is; null when NULL. */
+static void shape_w_json(struct jsonw *w, const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        jsonw_lit(w, "null");
+    else
+        jsonw_raw(w, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+void shape_message_write(struct jsonw *w, const PGresult *r, int row, int col)
+{
+    const char *deleted;
+
+    if (PQgetisnull(r, row, col)) {
+        jsonw_lit(w, "null");
+        return;
+    }
+    deleted = render_str(r, row, col + 7);
+    jsonw_lit(w, "{\"id\":");
+    shape_w_int(w, r, row, col);
+    jsonw_lit(w, ",\"chat_id\":");
+    shape_w_int(w, r, row, col + 1);
+    jsonw_lit(w, ",\"sender_id\":");
+    shape_w_int(w, r, row, col + 2);
+    jsonw_lit(w, ",\"sender_username\":");
+    shape_w_str(w, r, row, col + 3);
+    jsonw_lit(w, ",\"content\":");
+    shape_w_str(w, r, row, col + 4);
+    jsonw_lit(w, ",\"created_at\":");
+    shape_w_str(w, r, row, col + 5);
+    jsonw_lit(w, ",\"edited_at\":");
+    shape_w_str(w, r, row, col + 6);
+    jsonw_lit(w, ",\"deleted\":");
+    jsonw_bool(w, deleted && deleted[0] == 't');
+    jsonw_lit(w, ",\"client_id\":");
+    shape_w_str(w, r, row, col + 8);
+    jsonw_lit(w, ",\"seq\":");
+    shape_w_int(w, r, row, col + 9);
+    jsonw_lit(w, ",\"mentions\":");
+    shape_w_json(w, r, row, col + 10);
+    jsonw_lit(w, ",\"reply_to\":");
+    shape_w_json(w, r, row, col + 11);
+    jsonw_lit(w, ",\"reactions\":");
+    shape_w_json(w, r, row, col + SHAPE_MESSAGE_COL_REACTIONS);
+    jsonw_lit(w, ",\"system\":");
+    shape_w_json(w, r, row, col + 13);
+    /* Filled in by attach_messages where the message is sent out. */
+    jsonw_lit(w, ",\"attachments\":[]}");
 }
 
 json_object *shape_message(const PGresult *r, int row, int col)
 {
+    struct jsonw w;
     json_object *m;
-    const char *deleted;
 
     if (PQgetisnull(r, row, col))
         return NULL;
-    m = json_object_new_object();
-    deleted = render_str(r, row, col + 7);
-    shape_put(m, "id", json_object_new_int64(render_int64(r, row, col)));
-    shape_put(m, "chat_id", json_object_new_int64(render_int64(r, row, col + 1)));
-    shape_put(m, "sender_id", json_object_new_int64(render_int64(r, row, col + 2)));
-    shape_put(m, "sender_username", shape_str_or_null(r, row, col + 3));
-    shape_put(m, "content", shape_str_or_null(r, row, col + 4));
-    shape_put(m, "created_at", shape_str_or_null(r, row, col + 5));
-    shape_put(m, "edited_at", shape_str_or_null(r, row, col + 6));
-    shape_put(m, "deleted", json_object_new_boolean(deleted && deleted[0] == 't'));
-    shape_put(m, "client_id", shape_str_or_null(r, row, col + 8));
-    shape_put(m, "seq", json_object_new_int64(render_int64(r, row, col + 9)));
-    shape_put(m, "mentions", render_json(r, row, col + 10));
-    shape_put(m, "reply_to", render_json(r, row, col + 11));
-    shape_put(m, "reactions", render_json(r, row, col + SHAPE_MESSAGE_COL_REACTIONS));
-    shape_put(m, "system", render_json(r, row, col + 13));
-    /* Filled in by attach_messages where the message is sent out. */
-    shape_put(m, "attachments", json_object_new_array());
+    jsonw_init(&w, 512);
+    shape_message_write(&w, r, row, col);
+    m = jsonw_parse(&w);
+    if (!m)
+        log_error("message at column %d: a JSON column is not JSON", col);
+    jsonw_free(&w);
     return m;
 }
 
@@ -77,41 +131,74 @@ static int shape_members_first(const PGresult *m, long long chat_id)
     return lo;
 }
 
-json_object *shape_chat(const PGresult *r, int row, const PGresult *m, long long viewer)
+void shape_chat_write(struct jsonw *w, const PGresult *r, int row, const PGresult *m,
+                      long long viewer)
 {
-    json_object *c = json_object_new_object();
-    json_object *members = json_object_new_array();
     long long id = render_int64(r, row, SHAPE_CHAT_ID);
     const char *title = render_str(r, row, SHAPE_CHAT_TITLE);
     const char *kind = PQgetvalue(r, row, SHAPE_CHAT_KIND);
     int direct = strcmp(kind, "direct") == 0;
+    int first = shape_members_first(m, id), end = first;
 
-    for (int i = shape_members_first(m, id); i < PQntuples(m) && render_int64(m, i, 0) == id;
-         i++) {
-        long long uid = render_int64(m, i, 1);
-        json_object *u = render_user(uid, PQgetvalue(m, i, 2));
-        shape_put(u, "deactivated", json_object_new_boolean(PQgetvalue(m, i, 3)[0] == 't'));
+    /* A direct chat is titled with the other member's name. */
+    while (end < PQntuples(m) && render_int64(m, end, 0) == id) {
+        if (direct && !title && render_int64(m, end, 1) != viewer)
+            title = PQgetvalue(m, end, 2);
+        end++;
+    }
+    jsonw_lit(w, "{\"id\":");
+    jsonw_int(w, id);
+    jsonw_lit(w, ",\"kind\":");
+    jsonw_str(w, kind);
+    jsonw_lit(w, ",\"title\":");
+    jsonw_str(w, title);
+    jsonw_lit(w, ",\"members\":[");
+    for (int i = first; i < end; i++) {
+        if (i > first)
+            jsonw_lit(w, ",");
+        jsonw_lit(w, "{\"id\":");
+        shape_w_int(w, m, i, 1);
+        jsonw_lit(w, ",\"username\":");
+        shape_w_str(w, m, i, 2);
+        jsonw_lit(w, ",\"deactivated\":");
+        jsonw_bool(w, PQgetvalue(m, i, 3)[0] == 't');
         /* Every member's read marker, so "Seen" survives a reload (the
          * same fact read_receipt events carry live). */
-        shape_put(u, "last_read_message_id", json_object_new_int64(render_int64(m, i, 4)));
-        json_object_array_add(members, u);
-        if (direct && uid != viewer && !title)
-            title = PQgetvalue(m, i, 2);
+        jsonw_lit(w, ",\"last_read_message_id\":");
+        shape_w_int(w, m, i, 4);
+        jsonw_lit(w, "}");
     }
-    shape_put(c, "id", json_object_new_int64(id));
-    shape_put(c, "kind", json_object_new_string(kind));
-    shape_put(c, "title", title ? json_object_new_string(title) : NULL);
-    shape_put(c, "members", members);
-    shape_put(c, "last_message", shape_message(r, row, SHAPE_CHAT_LAST_MESSAGE));
-    shape_put(c, "unread_count", json_object_new_int64(render_int64(r, row, SHAPE_CHAT_UNREAD)));
-    shape_put(c, "last_read_message_id",
-              json_object_new_int64(render_int64(r, row, SHAPE_CHAT_LAST_READ)));
-    shape_put(c, "updated_at", json_object_new_string(PQgetvalue(r, row, SHAPE_CHAT_UPDATED)));
-    shape_put(c, "owner_id", PQgetisnull(r, row, SHAPE_CHAT_OWNER) ? NULL
-                              : json_object_new_int64(render_int64(r, row, SHAPE_CHAT_OWNER)));
-    shape_put(c, "mention_count",
-              json_object_new_int64(render_int64(r, row, SHAPE_CHAT_MENTIONS)));
-    shape_put(c, "muted", json_object_new_boolean(PQgetvalue(r, row, SHAPE_CHAT_MUTED)[0] == 't'));
+    jsonw_lit(w, "],\"last_message\":");
+    shape_message_write(w, r, row, SHAPE_CHAT_LAST_MESSAGE);
+    jsonw_lit(w, ",\"unread_count\":");
+    shape_w_int(w, r, row, SHAPE_CHAT_UNREAD);
+    jsonw_lit(w, ",\"last_read_message_id\":");
+    shape_w_int(w, r, row, SHAPE_CHAT_LAST_READ);
+    jsonw_lit(w, ",\"updated_at\":");
+    jsonw_str(w, PQgetvalue(r, row, SHAPE_CHAT_UPDATED));
+    jsonw_lit(w, ",\"owner_id\":");
+    if (PQgetisnull(r, row, SHAPE_CHAT_OWNER))
+        jsonw_lit(w, "null");
+    else
+        shape_w_int(w, r, row, SHAPE_CHAT_OWNER);
+    jsonw_lit(w, ",\"mention_count\":");
+    shape_w_int(w, r, row, SHAPE_CHAT_MENTIONS);
+    jsonw_lit(w, ",\"muted\":");
+    jsonw_bool(w, PQgetvalue(r, row, SHAPE_CHAT_MUTED)[0] == 't');
+    jsonw_lit(w, "}");
+}
+
+json_object *shape_chat(const PGresult *r, int row, const PGresult *m, long long viewer)
+{
+    struct jsonw w;
+    json_object *c;
+
+    jsonw_init(&w, 1024);
+    shape_chat_write(&w, r, row, m, viewer);
+    c = jsonw_parse(&w);
+    if (!c)
+        log_error("chat row %d: a JSON column is not JSON", row);
+    jsonw_free(&w);
     return c;
 }
 

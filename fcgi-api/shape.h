@@ -9,6 +9,8 @@
 #ifndef PL_SHAPE_H
 #define PL_SHAPE_H
 
+#include "jsonw.h"
+
 #include <json-c/json.h>
 #include <libpq-fe.h>
 
@@ -24,8 +26,12 @@
 /* Offset of the reactions column inside the Message columns. */
 #define SHAPE_MESSAGE_COL_REACTIONS 12
 
-/* The Message at columns col..col+13 of row; NULL (JSON null) when the id
- * column is NULL.  "attachments" is [] until attach_messages fills it. */
+/* Writes the Message at columns col..col+13 of row (null when the id
+ * column is NULL): the one spelling of the Message.  "attachments" is []
+ * until attach_messages fills it. */
+void shape_message_write(struct jsonw *w, const PGresult *r, int row, int col);
+/* The same Message as a tree (parsed from shape_message_write's text);
+ * NULL (JSON null) when the id column is NULL. */
 json_object *shape_message(const PGresult *r, int row, int col);
 
 /* 1 if Message `msg` (borrowed) lists user_id in its "mentions", else 0. */
@@ -47,9 +53,12 @@ enum shape_chat_col {
 #define SHAPE_MEMBER_COLS \
     "cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL, cm.last_read_message_id"
 
-/* The Chat of row `row` of `r` (SHAPE_CHAT_COLS) as `viewer` sees it, its
- * members taken from `m` (SHAPE_MEMBER_COLS): a direct chat is titled with
- * the other member's name. */
+/* Writes the Chat of row `row` of `r` (SHAPE_CHAT_COLS) as `viewer` sees
+ * it, its members taken from `m` (SHAPE_MEMBER_COLS): the one spelling of
+ * the Chat.  A direct chat is titled with the other member's name. */
+void shape_chat_write(struct jsonw *w, const PGresult *r, int row, const PGresult *m,
+                      long long viewer);
+/* The same Chat as a tree (parsed from shape_chat_write's text). */
 json_object *shape_chat(const PGresult *r, int row, const PGresult *m, long long viewer);
 
 /* Removes from a Chat the fields that differ per member (unread_count,

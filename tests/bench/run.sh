@@ -20,6 +20,9 @@
 #   BENCH_FILE_SECS      seconds per download run in step 7 (default 5)
 #   BENCH_FILE_ROUNDS    interleaved API/static run pairs in step 7 (default 3)
 #   BENCH_SEARCH_MESSAGES  messages seeded for step 9's search (default 1000000)
+#   BENCH_ONLY=chats     step 1 runs only its chat-list figures (GET /api/chats at
+#                        16, 64 and 1 connections, then with 100,000 messages of
+#                        history); with BENCH_USERS=201 the seeding takes ~1 min
 #   BENCH_DURATION       seconds per wrk / pgbench run (default 10)
 #   BENCH_CONNS          idle WebSockets for step 3 (default 19000)
 #   BENCH_CONN_PROCS     client processes holding them (default 4)
@@ -135,7 +138,8 @@ pgbench_run() {   # pgbench_run CONNS
         say "pgbench $conns failed: $(tail -n 3 "$BENCH_OUT/pgbench-$conns.txt")"
 }
 
-if has_step 1; then
+ONLY=${BENCH_ONLY:-}
+if has_step 1 && [ "$ONLY" != chats ]; then
     psql "$DBURL" -q -v ON_ERROR_STOP=1 -c "
         SET client_min_messages = warning;
         DROP TABLE IF EXISTS bench_scratch;
@@ -165,24 +169,25 @@ if has_step 1; then
         -D npairs="$npairs" -f "$BENCH/post-fn.sql" "$DBURL" > "$BENCH_OUT/pgbench-postfn-16.txt" 2>&1 ||
         say "pgbench parley_post failed: $(tail -n 3 "$BENCH_OUT/pgbench-postfn-16.txt")"
     psql "$DBURL" -q -c "DROP TABLE IF EXISTS bench_post_pairs" || true
+fi
+if has_step 1; then
     for c in 16 64; do
         wrk_run chats "$c" get.lua "/api/chats"
-        wrk_run health "$c" get.lua "/api/health"
+        [ "$ONLY" = chats ] || wrk_run health "$c" get.lua "/api/health"
     done
     # One connection: the service time of one request, without queueing.
-    wrk_run post 1 post.lua "/api/chats/0/messages" 1 5
+    [ "$ONLY" = chats ] || wrk_run post 1 post.lua "/api/chats/0/messages" 1 5
     wrk_run chats 1 get.lua "/api/chats" 1 5
-    wrk_run health 1 get.lua "/api/health" 1 5
+    [ "$ONLY" = chats ] || wrk_run health 1 get.lua "/api/health" 1 5
     # The same chat list once the heavy user's chats hold 100,000 messages.
     heavy=$(node -e 'console.log(require(process.argv[1]).heavy.id)' "$BENCH_OUT/seed.json")
     say "giving the heavy user's chats 100,000 messages of history"
     psql "$DBURL" -q -v ON_ERROR_STOP=1 -v heavy="$heavy" -f "$BENCH/history.sql" \
         > "$BENCH_OUT/history.txt" 2>&1 || say "history seeding failed: $(tail -n 3 "$BENCH_OUT/history.txt")"
     wrk_run chatshist 16 get.lua "/api/chats"
-    psql "$DBURL" -Atc "EXPLAIN (ANALYZE, BUFFERS)
-        SELECT c.*, cm.*, lm.* FROM chat_members cm JOIN chats c ON c.id = cm.chat_id
-          LEFT JOIN message_v lm ON lm.id = c.last_message_id
-         WHERE cm.user_id = $heavy ORDER BY c.updated_at DESC, c.id DESC" \
+    # The list's two statements (fcgi-api/chatview.c) as the API runs them:
+    # prepared, generic plans.
+    psql "$DBURL" -Aq -v heavy="$heavy" -f "$BENCH/chats-explain.sql" \
         > "$BENCH_OUT/chats-explain.txt" 2>&1 || true
 fi
 

@@ -1,0 +1,25 @@
+-- chats-explain.sql -- EXPLAIN (ANALYZE, BUFFERS) of GET /api/chats's two
+-- statements for the heavy user, as the API runs them (prepared, generic
+-- plans; fcgi-api/db.c sets plan_cache_mode).  The text mirrors
+-- fcgi-api/chatview.c's CHATVIEW_SELECT / CHATVIEW_MEMBERS with
+-- fcgi-api/shape.h's column lists: keep them in step.  psql -v heavy=<id>.
+SET plan_cache_mode = force_generic_plan;
+PREPARE chat_rows(bigint) AS
+    SELECT c.id, c.kind, c.title, parley_ts(c.updated_at),
+           cm.last_read_message_id, cm.unread_count, c.owner_id, cm.mention_count, cm.muted,
+           lm.id, lm.chat_id, lm.sender_id, lm.sender_username, lm.content, lm.created_at,
+           lm.edited_at, lm.deleted, lm.client_id, lm.seq, lm.mentions, lm.reply_to,
+           lm.reactions, lm.system
+      FROM chat_members cm JOIN chats c ON c.id = cm.chat_id
+      LEFT JOIN message_v lm ON lm.id = c.last_message_id
+     WHERE cm.user_id = $1 ORDER BY c.updated_at DESC, c.id DESC;
+PREPARE chat_members(bigint) AS
+    SELECT cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL, cm.last_read_message_id
+      FROM chat_members mine JOIN chat_members cm ON cm.chat_id = mine.chat_id
+      JOIN users u ON u.id = cm.user_id
+     WHERE mine.user_id = $1 ORDER BY cm.chat_id, u.id;
+-- The first run warms the caches and the plan; the second is the figure.
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE chat_rows(:heavy);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE chat_rows(:heavy);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE chat_members(:heavy);
+EXPLAIN (ANALYZE, BUFFERS) EXECUTE chat_members(:heavy);
