@@ -63,6 +63,14 @@ for (const c of [16, 64]) {
     add('1 parley_post() alone (pgbench), 16 conns', `${f(fn.tps, 0)} calls/s (avg ${f(fn.latency_avg_ms, 2)} ms)`,
       post ? `POST ${f(post.rps, 0)} req/s` : '-', '-', null);
   }
+  // The same function posting to the fan-out group (one client): the
+  // database's share of a fan-out.
+  const grp = pgbench('postgroup-1');
+  results.http.post_function_group_1 = grp;
+  if (grp) {
+    add(`1 parley_post() to the ${results.seed ? results.seed.fanout_members : '?'}-member group alone (pgbench), 1 conn`,
+      `${f(grp.tps, 0)} calls/s (avg ${f(grp.latency_avg_ms, 2)} ms)`, '-', '-', null);
+  }
   const hist = load('wrk-chatshist-16');
   results.http.chats_history_16 = hist;
   if (hist) {
@@ -112,6 +120,10 @@ for (const n of [16, 64]) {
 if (results.http.post_function_16) {
   const c = cpu('pgbench-postfn-16', results.http.post_function_16.transactions);
   if (c) results.cpu_ms_per_request['pgbench-postfn-16'] = c;
+}
+if (results.http.post_function_group_1) {
+  const c = cpu('pgbench-postgroup-1', results.http.post_function_group_1.transactions);
+  if (c) results.cpu_ms_per_request['pgbench-postgroup-1'] = c;
 }
 results.others_pct = {};
 results.steps_cpu_ms = {};

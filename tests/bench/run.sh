@@ -169,6 +169,14 @@ if has_step 1 && [ "$ONLY" != chats ]; then
         -D npairs="$npairs" -f "$BENCH/post-fn.sql" "$DBURL" > "$BENCH_OUT/pgbench-postfn-16.txt" 2>&1 ||
         say "pgbench parley_post failed: $(tail -n 3 "$BENCH_OUT/pgbench-postfn-16.txt")"
     psql "$DBURL" -q -c "DROP TABLE IF EXISTS bench_post_pairs" || true
+    # The same function posting to the fan-out group: the database's share
+    # of a fan-out (every member's counts and total), one client.
+    group=$(node -e 'console.log(require(process.argv[1]).group.chat)' "$BENCH_OUT/seed.json")
+    say "pgbench parley_post to the fan-out group: 1 client, ${DUR}s"
+    PGOPTIONS="-c plan_cache_mode=force_generic_plan" \
+    measured "pgbench-postgroup-1" timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c 1 -T "$DUR" \
+        -D group="$group" -f "$BENCH/post-group.sql" "$DBURL" > "$BENCH_OUT/pgbench-postgroup-1.txt" 2>&1 ||
+        say "pgbench parley_post to the group failed: $(tail -n 3 "$BENCH_OUT/pgbench-postgroup-1.txt")"
 fi
 if has_step 1; then
     for c in 16 64; do
