@@ -515,10 +515,7 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
     left = registry_remove(w->reg, &c->reg);
     if (!c->close_code)
         c->close_code = 1006;   /* dropped without a close frame */
-    /* A drop without a close frame says when the peer was last heard from:
-     * lws hangs up ws_ping_secs + 15 s after the last pong, so "heard 40 s
-     * ago" is our ping timeout and "heard 3 s ago" is the peer (or the
-     * front) going away. */
+    /* A drop without a close frame says when the peer was last heard. */
     now = ka_now();
     if (c->close_code == 1006)
         log_info("user %lld disconnected (code 1006 after %us, heard %us ago, total "
@@ -656,9 +653,7 @@ static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
         return wsd_on_receive(w, wsi, c, in, len);
     case LWS_CALLBACK_RECEIVE_PONG:
         c->heard = ka_now();
-        /* Answered: the next ping is ws_ping_secs of quiet from now, not
-         * at the pong deadline's turn (that would space pings 15 s apart
-         * when ws_ping_secs is shorter). */
+        /* Answered: next ping after ws_ping_secs of quiet from now. */
         if (c->ping_at && c->ka.owner) {
             c->ping_at = 0;
             ka_schedule(w->ka, &c->ka, c->heard + (uint32_t)w->cfg->ws_ping_secs);
