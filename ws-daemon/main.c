@@ -11,6 +11,7 @@
  * ZeroMQ sockets close with LINGER 0, and everything else is freed, so a
  * sanitizer build exits with no leak reports. */
 #include "config.h"
+#include "keepalive.h"
 #include "log.h"
 #include "notes.h"
 #include "origin.h"
@@ -209,10 +210,10 @@ int main(int argc, char **argv)
     }
 
     /* Pings keep proxies (60 s idle timeouts) from cutting quiet sockets; a
-     * peer silent for 15 s past a ping is dead and is dropped. */
+     * peer silent for WSD_PONG_SECS past a ping is dead and is dropped.  Our
+     * own wheel does it (keepalive.h says why not lws's validity timers):
+     * a policy with no hangup turns those off. */
     memset(&retry, 0, sizeof retry);
-    retry.secs_since_valid_ping = (uint16_t)cfg.ws_ping_secs;
-    retry.secs_since_valid_hangup = (uint16_t)(cfg.ws_ping_secs + 15);
 
     memset(protocols, 0, sizeof protocols);
     protocols[0] = wsd_proto_protocol;    /* must be first: see wsd_proto.h */
@@ -272,6 +273,9 @@ int main(int argc, char **argv)
         goto out;
     }
     wsd_sig_ctx = w.ctx;
+    w.ka = ka_new(w.ctx, (unsigned)(cfg.ws_ping_secs > WSD_PONG_SECS ? cfg.ws_ping_secs
+                                                                      : WSD_PONG_SECS),
+                  wsd_proto_keepalive, &w);
     if (zmq_bridge_attach(w.zb, w.ctx, err, sizeof err) < 0) {
         log_error("%s", err);
         goto out;
@@ -294,8 +298,10 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     wsd_sig_ctx = NULL;
+    ka_stop(w.ka);
     if (w.ctx)
         lws_context_destroy(w.ctx);
+    ka_destroy(&w.ka);
     zmq_bridge_destroy(&w.zb);
     notes_destroy(&w.notes);
     if (w.zctx) {

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+struct ka_wheel;
 struct lws_context;
 struct notes;
 struct origin_list;
@@ -25,6 +26,7 @@ struct wsd {
     struct zmq_bridge *zb;        /* event intake */
     struct notes *notes;          /* publisher towards the tap */
     struct origin_list *origins;  /* ws_origins, parsed */
+    struct ka_wheel *ka;          /* when each connection is next pinged */
     struct metrics m;             /* counters for /metrics */
     size_t queue_bytes;           /* sum over all connection queues */
     size_t max_conns;             /* WebSockets held at most (fd budget); 0 = no cap */

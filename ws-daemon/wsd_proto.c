@@ -27,6 +27,7 @@
 #include "client_frame.h"
 #include "jsonx.h"
 #include "jwt.h"
+#include "keepalive.h"
 #include "log.h"
 #include "notes.h"
 #include "outq.h"
@@ -51,6 +52,12 @@ struct wsd_conn {
     uint32_t http_len;
     const char *close_reason;    /* static text for close_code, or NULL */
     long long sid;               /* the token's session (0: none) */
+    struct lws_dll2 ka;          /* our slot on the keepalive wheel */
+    long long exp;               /* the token's exp (0 once its timer is set) */
+    uint32_t since;              /* monotonic s when established */
+    uint32_t heard;              /* monotonic s of the last pong or frame */
+    uint32_t ping_at;            /* monotonic s of an unanswered ping, or 0 */
+    uint8_t ping_due;            /* a ping waits for WRITEABLE */
     uint16_t rxlen;
     uint16_t close_code;         /* sent or received close code */
     uint8_t closing;             /* server close pending in WRITEABLE */
@@ -65,6 +72,7 @@ static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
 static int wsd_close(struct lws *wsi, struct wsd_conn *c, uint16_t code,
                      const char *reason);
 static const char *wsd_close_text(uint16_t code);
+static void wsd_expiry_timer(const struct wsd *w, struct wsd_conn *c);
 static void wsd_queue(struct wsd *w, struct wsd_conn *c, struct outq_frame *f);
 static int wsd_write_now(struct wsd *w, struct wsd_conn *c, struct outq_frame *f);
 static void wsd_send(struct wsd *w, struct wsd_conn *c, struct outq_frame *f);
@@ -337,6 +345,7 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     int n;
 
     c->wsi = wsi;
+    c->since = c->heard = ka_now();
     admit_client_addr(w, wsi, c->addr, sizeof c->addr);
     if (registry_addr_add(w->reg, c->addr, (size_t)w->cfg->ws_max_conns_per_addr) < 0) {
         log_warn("connection from %s refused: over ws_max_conns_per_addr (%d)", c->addr,
@@ -370,8 +379,12 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     }
     c->sid = cl.sid;
     /* The token is only good until exp: close then (TIMER), not only refuse
-     * it at the next connect. */
-    lws_set_timer_usecs(wsi, (lws_usec_t)(cl.exp - (long long)time(NULL)) * LWS_US_PER_SEC);
+     * it at the next connect.  The lws timer is set only once exp is near
+     * (wsd_expiry_timer): lws keeps timers in one sorted list walked on
+     * every insert, and an hour-long timer per connection would lengthen
+     * every other insert's walk. */
+    c->exp = cl.exp;
+    wsd_expiry_timer(w, c);
     n = registry_add(w->reg, cl.sub, &c->reg, (size_t)w->cfg->ws_max_conns_per_user);
     if (n < 0) {
         log_warn("user %lld refused: already %ld connections (%d)", cl.sub,
@@ -380,6 +393,7 @@ static int wsd_on_established(struct wsd *w, struct lws *wsi, struct wsd_conn *c
     }
     log_info("user %lld connected (total connections: %zu)", cl.sub,
              registry_nconns(w->reg));
+    ka_schedule(w->ka, &c->ka, c->since + (uint32_t)w->cfg->ws_ping_secs);
 
     /* jwt_verify accepts only [A-Za-z0-9_.-] usernames: no escaping needed. */
     n = snprintf(buf, sizeof buf, "{\"type\":\"connected\",\"user_id\":%lld,\"username\":\"%s\"}",
@@ -445,6 +459,21 @@ static int wsd_on_writeable(struct wsd *w, struct lws *wsi, struct wsd_conn *c)
     if (c->closing || (c->drain_close && !c->q.count))
         return wsd_close(wsi, c, c->close_code,
                          c->close_reason ? c->close_reason : wsd_close_text(c->close_code));
+    if (c->ping_due) {
+        /* One byte of payload: lws 4.1 passes an empty pong to no callback,
+         * and the peer echoes the byte back in its pong. */
+        unsigned char ping[LWS_PRE + 1];
+
+        c->ping_due = 0;
+        ping[LWS_PRE] = 'k';
+        if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 0) {
+            log_warn("user %lld: ping write failed, closing", registry_conn_user(&c->reg));
+            return -1;
+        }
+        if (c->q.count)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
     f = outq_pop(&c->q);
     if (!f)
         return 0;
@@ -466,8 +495,11 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
 {
     long long uid = registry_conn_user(&c->reg);
     char buf[128];
+    uint32_t now;
     size_t left;
     int n;
+
+    ka_remove(&c->ka);
 
     w->queue_bytes -= c->q.bytes;
     w->m.frames_dropped += outq_clear(&c->q);
@@ -483,8 +515,15 @@ static void wsd_on_closed(struct wsd *w, struct wsd_conn *c)
     left = registry_remove(w->reg, &c->reg);
     if (!c->close_code)
         c->close_code = 1006;   /* dropped without a close frame */
-    log_info("user %lld disconnected (code %u, total connections: %zu)", uid,
-             (unsigned)c->close_code, registry_nconns(w->reg));
+    /* A drop without a close frame says when the peer was last heard. */
+    now = ka_now();
+    if (c->close_code == 1006)
+        log_info("user %lld disconnected (code 1006 after %us, heard %us ago, total "
+                 "connections: %zu)", uid, (unsigned)(now - c->since),
+                 (unsigned)(now - c->heard), registry_nconns(w->reg));
+    else
+        log_info("user %lld disconnected (code %u, total connections: %zu)", uid,
+                 (unsigned)c->close_code, registry_nconns(w->reg));
     n = snprintf(buf, sizeof buf,
                  "{\"type\":\"ws_disconnect\",\"user_id\":%lld,\"code\":%u,\"connections\":%zu}",
                  uid, (unsigned)c->close_code, left);
@@ -544,6 +583,58 @@ static int wsd_http_writeable(struct lws *wsi, struct wsd_conn *c)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* Arms the lws timer that closes the socket at the token's exp, once exp is
+ * within the wheel's reach (every connection is visited at least every
+ * ws_ping_secs or WSD_PONG_SECS seconds, so the timer is always set in
+ * time). */
+static void wsd_expiry_timer(const struct wsd *w, struct wsd_conn *c)
+{
+    long long left, reach = WSD_PONG_SECS + 2;
+
+    if (!c->exp)
+        return;
+    if (w->cfg->ws_ping_secs + 2 > reach)
+        reach = w->cfg->ws_ping_secs + 2;
+    left = c->exp - (long long)time(NULL);
+    if (left > reach)
+        return;
+    lws_set_timer_usecs(c->wsi, (lws_usec_t)(left > 0 ? left : 0) * LWS_US_PER_SEC);
+    c->exp = 0;
+}
+
+/* One connection's turn on the wheel: ping it after ws_ping_secs of quiet
+ * (nothing heard: no frame, no pong), drop it when a ping stays unanswered
+ * for WSD_PONG_SECS, and put it back for its next turn. */
+void wsd_proto_keepalive(struct lws_dll2 *link, void *arg)
+{
+    struct wsd *w = arg;
+    struct wsd_conn *c = lws_container_of(link, struct wsd_conn, ka);
+    uint32_t now = ka_now(), quiet = (uint32_t)w->cfg->ws_ping_secs;
+
+    if (c->closing || c->drain_close)
+        return;   /* a close is under way, with its own timeout */
+    wsd_expiry_timer(w, c);
+    if (c->ping_at && (int32_t)(c->heard - c->ping_at) < 0) {
+        if (now - c->ping_at >= WSD_PONG_SECS) {
+            log_info("user %lld: no pong %us after a ping, dropping",
+                     registry_conn_user(&c->reg), (unsigned)(now - c->ping_at));
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            return;
+        }
+        ka_schedule(w->ka, link, c->ping_at + WSD_PONG_SECS);
+        return;
+    }
+    c->ping_at = 0;
+    if (now - c->heard >= quiet) {
+        c->ping_at = now;
+        c->ping_due = 1;
+        lws_callback_on_writable(c->wsi);
+        ka_schedule(w->ka, link, now + WSD_PONG_SECS);
+        return;
+    }
+    ka_schedule(w->ka, link, c->heard + quiet);
+}
+
 static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
                               void *user, void *in, size_t len)
 {
@@ -558,7 +649,16 @@ static int wsd_proto_callback(struct lws *wsi, enum lws_callback_reasons reason,
     case LWS_CALLBACK_ESTABLISHED:
         return wsd_on_established(w, wsi, c);
     case LWS_CALLBACK_RECEIVE:
+        c->heard = ka_now();
         return wsd_on_receive(w, wsi, c, in, len);
+    case LWS_CALLBACK_RECEIVE_PONG:
+        c->heard = ka_now();
+        /* Answered: next ping after ws_ping_secs of quiet from now. */
+        if (c->ping_at && c->ka.owner) {
+            c->ping_at = 0;
+            ka_schedule(w->ka, &c->ka, c->heard + (uint32_t)w->cfg->ws_ping_secs);
+        }
+        return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return wsd_on_writeable(w, wsi, c);
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:

@@ -20,6 +20,9 @@
 #define WSD_CLOSE_TOO_MANY 4008   /* over ws_max_conns_per_user */
 
 #define WSD_PROTO_RX_MAX 4096     /* largest client message accepted */
+/* A ping unanswered this long drops the connection (ws_ping_secs of quiet
+ * first): 40 s by default, inside common 60 s proxy idle timeouts. */
+#define WSD_PONG_SECS 15
 
 /* The protocol table entry (name, callback, pss size, rx buffer size). */
 extern const struct lws_protocols wsd_proto_protocol;
@@ -34,5 +37,8 @@ void wsd_proto_deliver(struct wsd *w, const struct event_env *env);
 /* Sends (as above) the text frame data[0..len) to every authenticated connection
  * (e.g. a resync notice).  Service thread only. */
 void wsd_proto_broadcast(struct wsd *w, const char *data, size_t len);
+
+/* The keepalive wheel's visitor (keepalive.h; arg is the struct wsd). */
+void wsd_proto_keepalive(struct lws_dll2 *link, void *arg);
 
 #endif

@@ -2,7 +2,7 @@
 // cpu.js -- CPU time of this stack's processes, by component, so a figure
 // can say where a request's CPU goes (other stacks on the machine are not
 // counted: only descendants of this stack's postmaster and lighttpd, and its
-// ws-daemon).
+// ws-daemons and forwarder).
 //   node cpu.js snap FILE                 save a snapshot
 //   node cpu.js diff BEFORE AFTER FILE [TIMEFILE]
 //        write {cpu_ms: {component: ms}, machine: {...}} to FILE; TIMEFILE
@@ -40,6 +40,9 @@ function snap() {
       postgres: pidFrom(path.join(dir, 'pg/data/postmaster.pid')),
       lighttpd: pidFrom(path.join(dir, 'run/lighttpd.pid')),
       wsd: pidFrom(path.join(dir, 'run/wsd.pid')),
+      // The event bus (parley-forwarder): its own kind, so a cross-host
+      // figure shows what the hop costs.
+      forwarder: pidFrom(path.join(dir, 'run/forwarder.pid')),
     };
     for (const [name, pid] of Object.entries(roots)) if (pid && all.has(pid)) group.set(pid, name);
     // Daemons 2..N (PARLEY_WS_DAEMONS) count as "wsd" too.
@@ -78,7 +81,7 @@ if (cmd === 'snap') {
 } else if (cmd === 'diff') {
   const before = JSON.parse(fs.readFileSync(a, 'utf8'));
   const after = JSON.parse(fs.readFileSync(b, 'utf8'));
-  const ms = { postgres: 0, api: 0, lighttpd: 0, wsd: 0 };
+  const ms = { postgres: 0, api: 0, lighttpd: 0, wsd: 0, forwarder: 0 };
   for (const [pid, p] of Object.entries(after)) {
     if (pid === '_machine') continue;
     ms[p.group] += (p.ticks - (before[pid] ? before[pid].ticks : 0)) * TICK_MS;

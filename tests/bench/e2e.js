@@ -141,7 +141,7 @@ async function main() {
     const c = r.cpu_ms_per_message;
     log(`step 2 @${rate}/s: ${r.achieved_rate}/s created, POST->frame p50 ${r.e2e.p50_ms} p99 ${r.e2e.p99_ms} ms, ` +
       `lost ${r.lost}, dup ${r.duplicated}, refused ${r.refused}; CPU ms/msg pg ${c.postgres} api ${c.api} ` +
-      `lighttpd ${c.lighttpd} wsd ${c.wsd} wrk ${c.wrk} receiver ${c.receiver}; load ${r.load_avg_1m} ${r.ok ? 'ok' : 'STOP'}`);
+      `lighttpd ${c.lighttpd} wsd ${c.wsd} forwarder ${c.forwarder} wrk ${c.wrk} receiver ${c.receiver}; load ${r.load_avg_1m} ${r.ok ? 'ok' : 'STOP'}`);
     if (!r.ok) break;
     best = r;
     await sleep(500);

@@ -26,6 +26,9 @@ const N = Number(env('BENCH_CONNS', 19000));
 const OPEN_MS = Number(env('BENCH_OPEN_TIMEOUT_MS', 150000));   // for all of one process's connections
 const PROCS = Number(env('BENCH_CONN_PROCS', 4));
 const PER_USER = Number(env('BENCH_CONNS_PER_USER', 32));   // the daemon's default ws_max_conns_per_user
+// Handshakes in flight per client process: the whole run has PROCS times
+// this many, and a daemon upgrades 64 at a time (its header pool).
+const CONCURRENCY = Number(env('BENCH_OPEN_CONCURRENCY', 64));
 // Step 5 reuses this file through lighttpd's /ws: BENCH_WS_URL is then the
 // front's URL, WSD_PID lighttpd's pids and BENCH_IDLE_TAG "idle-front".
 
@@ -82,10 +85,20 @@ async function main() {
   const kids = spawnChildren(PROCS);
   const slices = kids.map((_, k) => tokens.filter((__, i) => i % PROCS === k));
   const t0 = Date.now();
-  const progress = setInterval(async () => log(`  ... daemon reports ${await metrics()} connections`), 10000);
-  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: URLS[i % URLS.length], tokens: slices[i], concurrency: 64, timeoutMs: OPEN_MS }, 'opened', OPEN_MS + 50000)
+  // Every 10 s: what the clients hold and how many of those closed again
+  // (by close code), so a run that loses sockets shows when it started.
+  const progress = setInterval(async () => {
+    const st = await Promise.all(kids.map((k) => k.ask({ cmd: 'status' }, 'status', 10000).catch(() => null)));
+    const codes = {};
+    let open = 0, closed = 0;
+    for (const s of st.filter(Boolean)) {
+      open += s.open; closed += s.closed;
+      for (const [c, v] of Object.entries(s.closeCodes)) codes[c] = (codes[c] || 0) + v;
+    }
+    log(`  ... ${Math.round((Date.now() - t0) / 1000)} s: clients hold ${open}, ${closed} closed again ${JSON.stringify(codes)}; load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`);
+  }, 10000);
+  const opened = await Promise.all(kids.map((k, i) => k.ask({ cmd: 'open', url: URLS[i % URLS.length], tokens: slices[i], concurrency: CONCURRENCY, timeoutMs: OPEN_MS }, 'opened', OPEN_MS + 50000)
     .catch((e) => ({ ok: 0, failed: slices[i].length, reasons: { [e.message]: 1 }, secs: 0 }))));
-  clearInterval(progress);
   const openSecs = (Date.now() - t0) / 1000;
   const ok = opened.reduce((a, o) => a + o.ok, 0);
   const reasons = {};
@@ -93,7 +106,10 @@ async function main() {
   log(`opened ${ok}/${n} in ${openSecs.toFixed(1)} s${Object.keys(reasons).length ? ' failures: ' + JSON.stringify(reasons) : ''}`);
 
   // Let allocations settle, then measure; check that nothing dropped meanwhile.
-  await sleep(2000);
+  // BENCH_IDLE_HOLD_SECS longer than the daemons' ping interval (25 s) makes
+  // "held" mean held through ping rounds, not only opened.
+  await sleep(Math.max(2000, Number(process.env.BENCH_IDLE_HOLD_SECS || 0) * 1000));
+  clearInterval(progress);
   const after = rssKiB();
   const kindsAfter = kindsKiB();
   const daemonCount = await metrics();
@@ -117,6 +133,7 @@ async function main() {
   writeResult(process.env.BENCH_IDLE_TAG || 'idle', {
     requested: N, attempted: n, held, daemon_reports: daemonCount, dropped_while_held: dropped,
     failures: reasons, open_seconds: round(openSecs, 1), connects_per_s: round(ok / openSecs, 0),
+    hold_seconds: Math.max(2, Number(process.env.BENCH_IDLE_HOLD_SECS || 0)),
     rss_before_kib: before.rss, rss_after_kib: after.rss, rss_after_close_kib: afterClose.rss,
     hwm_kib: after.hwm, fds_before: before.fds, fds_after: after.fds,
     kib_per_conn: round(perConn, 2), client_procs: PROCS, per_kind: perKind,

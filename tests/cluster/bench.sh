@@ -57,6 +57,7 @@ log() { printf 'bench-cluster: %s\n' "$*" >&2; }
 teardown() {
     local rc=$?
     set +e
+    [ -n "${PERF_PID:-}" ] && kill -INT "$PERF_PID" 2>/dev/null && wait "$PERF_PID" 2>/dev/null
     for h in "${HOSTS[@]}"; do
         [ -d "$T/$h" ] && PARLEY_VAR="$T/$h" in_ns "$h" scripts/parley-stack.sh stop >/dev/null 2>&1
     done
@@ -117,6 +118,33 @@ in_ns db psql "$DBURL" -tA -F ' ' -c "SELECT id, username FROM users WHERE usern
         return { id: Number(id), username, token: h + "." + crypto.createHmac("sha256", process.env.SECRET).update(h).digest("base64url") }; });
       process.stdout.write(JSON.stringify({ users }));' > "$T/bench/seed.json"
 
+# BENCH_CLUSTER_PERF=DIR: `perf record -g` of the stack's own processes
+# (every host's lighttpd, API workers and daemons, and the forwarder) during
+# each e2e phase, reports by process kind in DIR (perf-<phase>.txt).
+PERF_PID=
+stack_pids() {
+    local h lt
+    cat "$T/db/run/forwarder.pid"
+    for h in "${HOSTS[@]}"; do
+        lt=$(cat "$T/$h/run/lighttpd.pid")
+        echo "$lt"; pgrep -P "$lt"
+        cat "$T/$h"/run/wsd*.pid
+    done
+}
+perf_start() {
+    [ -n "${BENCH_CLUSTER_PERF:-}" ] || return 0
+    mkdir -p "$BENCH_CLUSTER_PERF"
+    PERF_OUT=$BENCH_CLUSTER_PERF/perf-$1
+    perf record -q -F 499 -g -o "$PERF_OUT.data" -p "$(stack_pids | paste -sd,)" 2>/dev/null &
+    PERF_PID=$!
+}
+perf_stop() {
+    [ -n "$PERF_PID" ] || return 0
+    kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null; PERF_PID=
+    perf report -i "$PERF_OUT.data" --no-children --sort comm,dso,sym --stdio -g none 2>/dev/null |
+        grep -v '^#' | grep -v '^$' | head -80 > "$PERF_OUT.txt"
+}
+
 # --- POST -> frame across hosts at BENCH_CLUSTER_E2E_RATE (1000) messages/s -------------
 # tests/bench/e2e.js (wrk paced sender + one receiving process), run in the
 # client namespace twice back to back: sender on host 1 and receivers on
@@ -157,19 +185,22 @@ e2e_phase() {
         if [ "$where" = cross ]; then ws=ws://${IP[h2]}:8080/ws; else ws=ws://${IP[h1]}:8080/ws; fi
         mkdir -p "$T/e2e/$where" && cp "$T/e2e/seed.json" "$T/e2e/$where/"
         log "POST on h1 -> frame on ${ws} at $rate/s (${BENCH_E2E_SECS:-10} s, $pairs pairs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+        perf_start "$where"
         NODE_PATH=$ROOT/tests/node_modules PARLEY_VAR=$vars BENCH_OUT=$T/e2e/$where BENCH_URL=http://${IP[h1]}:8080 \
-            BENCH_E2E_WS_URL=$ws BENCH_E2E_RATES=$rate BENCH_E2E_SECS=${BENCH_E2E_SECS:-10} BENCH_E2E_CONNS=$pairs \
+            BENCH_E2E_WS_URL=$ws BENCH_E2E_RATES="$rate" BENCH_E2E_SECS=${BENCH_E2E_SECS:-10} BENCH_E2E_CONNS=$pairs \
+            BENCH_E2E_P99_MS=${BENCH_E2E_P99_MS:-20} \
             in_ns cl timeout 120 node tests/bench/e2e.js || log "e2e ($where) failed"
+        perf_stop
         sleep 2
     done
     node -e '
       const fs = require("fs");
       for (const w of ["cross", "one"]) {
         let r; try { r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + w + "/e2e.json", "utf8")); } catch (e) { console.log(w + ": no result"); continue; }
-        const s = r.steps[0] || {};
-        console.log(`e2e ${w === "cross" ? "sender h1, receivers h2" : "sender and receivers h1"}: ${s.achieved_rate}/s created, ` +
-          `POST->frame p50 ${s.e2e && s.e2e.p50_ms} p99 ${s.e2e && s.e2e.p99_ms} max ${s.e2e && s.e2e.max_ms} ms, lost ${s.lost}, dup ${s.duplicated}, ` +
-          `refused ${s.refused}; CPU ms/msg ${JSON.stringify(s.cpu_ms_per_message)}; load ${s.load_avg_1m}`);
+        for (const s of r.steps)
+          console.log(`e2e ${w === "cross" ? "sender h1, receivers h2" : "sender and receivers h1"} @${s.target_rate}/s: ${s.achieved_rate}/s created, ` +
+            `POST->frame p50 ${s.e2e && s.e2e.p50_ms} p99 ${s.e2e && s.e2e.p99_ms} max ${s.e2e && s.e2e.max_ms} ms, lost ${s.lost}, dup ${s.duplicated}, ` +
+            `refused ${s.refused}${s.ok ? " (goal met)" : ""}; CPU ms/msg ${JSON.stringify(s.cpu_ms_per_message)}; load ${s.load_avg_1m}`);
       }' "$T/e2e" | tee "$T/e2e/summary.txt" >&2
     [ -n "${BENCH_OUT:-}" ] && cp "$T/e2e/summary.txt" "$BENCH_OUT/cluster-e2e.txt" 2>/dev/null
     return 0
@@ -192,6 +223,7 @@ uptime >&2
 NODE_PATH=$ROOT/tests/node_modules BENCH_OUT=$T/bench BENCH_WS_URLS=${URLS%,} WSD_PID=$(join "${lpids[@]}") \
     BENCH_RSS_KINDS="lighttpd=$(join "${lpids[@]}");wsd=$(join "${wpids[@]}");api=$(join "${apids[@]}");forwarder=$(cat "$T/db/run/forwarder.pid")" \
     BENCH_CONNS=$N BENCH_CONN_PROCS=$PROCS BENCH_OPEN_TIMEOUT_MS=${BENCH_OPEN_TIMEOUT_MS:-600000} BENCH_IDLE_TAG=idle-cluster \
+    BENCH_OPEN_CONCURRENCY=${BENCH_OPEN_CONCURRENCY:-16} BENCH_IDLE_HOLD_SECS=${BENCH_IDLE_HOLD_SECS:-60} \
     in_ns cl timeout 900 node tests/bench/idle.js
 rc=$?
 uptime >&2

@@ -70,6 +70,10 @@ test('ws_socket: no TCP port is opened, /metrics answers on the socket', async (
     s.once('error', (e) => resolve(e.code === 'ECONNREFUSED'));
   });
   assert.ok(refused, `port ${ports.ws} must not be listening`);
+  // The socket file appears at bind; the daemon logs the line a moment
+  // later, once its bus and keepalive are set up.
+  for (let t0 = Date.now(); !/listening on unix:/.test(wsdLog) && Date.now() - t0 < 5000;)
+    await sleep(20);
   assert.match(wsdLog, /listening on unix:/);
   const body = await new Promise((resolve, reject) => {
     http.get({ socketPath: sock, path: '/metrics' }, (res) => {
