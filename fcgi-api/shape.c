@@ -47,43 +47,51 @@ static void shape_w_json(struct jsonw *w, const PGresult *r, int row, int col)
         jsonw_raw(w, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
 }
 
+/* The Message's keys in the order of its columns (SHAPE_MESSAGE_COLS_OF),
+ * each with how its column's text becomes JSON. */
+enum shape_kind { SHAPE_INT, SHAPE_STR, SHAPE_BOOL, SHAPE_JSON };
+static const struct {
+    const char *key;            /* the separator and key before the value */
+    size_t len;                 /* strlen(key) */
+    enum shape_kind kind;
+} shape_message_fields[SHAPE_MESSAGE_NCOLS] = {
+#define SHAPE_F(key, kind) { key, sizeof(key) - 1, kind }
+    SHAPE_F("{\"id\":", SHAPE_INT),           SHAPE_F(",\"chat_id\":", SHAPE_INT),
+    SHAPE_F(",\"sender_id\":", SHAPE_INT),    SHAPE_F(",\"sender_username\":", SHAPE_STR),
+    SHAPE_F(",\"content\":", SHAPE_STR),      SHAPE_F(",\"created_at\":", SHAPE_STR),
+    SHAPE_F(",\"edited_at\":", SHAPE_STR),    SHAPE_F(",\"deleted\":", SHAPE_BOOL),
+    SHAPE_F(",\"client_id\":", SHAPE_STR),    SHAPE_F(",\"seq\":", SHAPE_INT),
+    SHAPE_F(",\"mentions\":", SHAPE_JSON),    SHAPE_F(",\"reply_to\":", SHAPE_JSON),
+    SHAPE_F(",\"reactions\":", SHAPE_JSON),   SHAPE_F(",\"system\":", SHAPE_JSON),
+#undef SHAPE_F
+};
+
 void shape_message_write(struct jsonw *w, const PGresult *r, int row, int col)
 {
-    const char *deleted;
-
     if (PQgetisnull(r, row, col)) {
         jsonw_lit(w, "null");
         return;
     }
-    deleted = render_str(r, row, col + 7);
-    jsonw_lit(w, "{\"id\":");
-    shape_w_int(w, r, row, col);
-    jsonw_lit(w, ",\"chat_id\":");
-    shape_w_int(w, r, row, col + 1);
-    jsonw_lit(w, ",\"sender_id\":");
-    shape_w_int(w, r, row, col + 2);
-    jsonw_lit(w, ",\"sender_username\":");
-    shape_w_str(w, r, row, col + 3);
-    jsonw_lit(w, ",\"content\":");
-    shape_w_str(w, r, row, col + 4);
-    jsonw_lit(w, ",\"created_at\":");
-    shape_w_str(w, r, row, col + 5);
-    jsonw_lit(w, ",\"edited_at\":");
-    shape_w_str(w, r, row, col + 6);
-    jsonw_lit(w, ",\"deleted\":");
-    jsonw_bool(w, deleted && deleted[0] == 't');
-    jsonw_lit(w, ",\"client_id\":");
-    shape_w_str(w, r, row, col + 8);
-    jsonw_lit(w, ",\"seq\":");
-    shape_w_int(w, r, row, col + 9);
-    jsonw_lit(w, ",\"mentions\":");
-    shape_w_json(w, r, row, col + 10);
-    jsonw_lit(w, ",\"reply_to\":");
-    shape_w_json(w, r, row, col + 11);
-    jsonw_lit(w, ",\"reactions\":");
-    shape_w_json(w, r, row, col + SHAPE_MESSAGE_COL_REACTIONS);
-    jsonw_lit(w, ",\"system\":");
-    shape_w_json(w, r, row, col + 13);
+    for (int i = 0; i < SHAPE_MESSAGE_NCOLS; i++) {
+        const char *v;
+
+        jsonw_raw(w, shape_message_fields[i].key, shape_message_fields[i].len);
+        switch (shape_message_fields[i].kind) {
+        case SHAPE_INT:
+            shape_w_int(w, r, row, col + i);
+            break;
+        case SHAPE_STR:
+            shape_w_str(w, r, row, col + i);
+            break;
+        case SHAPE_BOOL:
+            v = render_str(r, row, col + i);
+            jsonw_bool(w, v && v[0] == 't');
+            break;
+        case SHAPE_JSON:
+            shape_w_json(w, r, row, col + i);
+            break;
+        }
+    }
     /* Filled in by attach_messages where the message is sent out. */
     jsonw_lit(w, ",\"attachments\":[]}");
 }
