@@ -89,10 +89,12 @@ async function step(receivers, rate, run) {
     const s = data.toString();
     const k = s.indexOf(needle);
     if (k < 0 || !s.startsWith('{"type":"new_message"')) return;
-    const t = Number(s.slice(k + needle.length, s.indexOf('"', k + needle.length)));
+    // "<usec> <thread>.<n>": the key is both, the latency the first.
+    const key = s.slice(k + needle.length, s.indexOf('"', k + needle.length));
+    const t = Number(key.split(' ')[0]);
     const now = Number(process.hrtime.bigint() / 1000n);
-    if (seen.has(t)) { dups++; return; }
-    seen.add(t);
+    if (seen.has(key)) { dups++; return; }
+    seen.add(key);
     frames++;
     lat.push((now - t) / 1000);
   };

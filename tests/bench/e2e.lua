@@ -3,10 +3,11 @@
 -- $BENCH_E2E_RATE posts/s over all threads (each thread keeps its own
 -- schedule of slots; delay() waits for the next one, so the rate holds
 -- until the connections are all busy).  Each message carries the send time
--- on CLOCK_MONOTONIC, in microseconds, and a tag:
---   "content":"e2e <tag> <usec>"
+-- on CLOCK_MONOTONIC, in microseconds, a tag and a key unique to the message:
+--   "content":"e2e <tag> <usec> <thread>.<n>"
 -- so the receiver (e2e.js) computes POST -> frame latency from the frame
--- alone.  done() writes the counts and wrk's HTTP latency as JSON to
+-- alone and counts duplicates by the key (two threads may send in the same
+-- microsecond, so the time alone is not unique).  done() writes the counts and wrk's HTTP latency as JSON to
 -- $BENCH_RESULT.
 local ffi = require("ffi")
 ffi.cdef [[
@@ -63,7 +64,7 @@ function request()
    i = i + 1
    local t = targets[(i % #targets) + 1]
    return wrk.format("POST", t.path, t.headers,
-      string.format('{"content":"e2e %s %d"}', tag, now_us()))
+      string.format('{"content":"e2e %s %d %d.%d"}', tag, now_us(), tid or 0, i))
 end
 
 function response(status, headers, body)
