@@ -148,14 +148,37 @@ export function setUnread(chatId, unread, total, mentions) {
   }
 }
 
-// Badges and "@" markers from a sync answer: every chat's unread and
-// mention counts, and the total.
-export function setAllUnread(rows, total) {
+// Badges and "@" markers from a sync answer read at `seq`: every chat's
+// unread and mention counts, and the total.  `live` (endLiveWindow()) holds
+// the live events applied while that answer was on its way: a chat that got
+// one newer than the answer keeps the event's counts, which are fresher.
+export function setAllUnread(rows, total, seq = 0, live = null) {
+  const newer = (chatId) => live && (live.chats.get(chatId) || 0) > seq;
   for (const r of rows || []) {
     if (!state.chats.has(r.id) && state.chatsLoaded) fetchChat(r.id);
+    if (newer(r.id)) { log('sync: chat', r.id, 'has a newer live event; its counts stay'); continue; }
     setUnread(r.id, r.unread_count, undefined, r.mention_count);
   }
-  if (typeof total === 'number') setUnread(null, undefined, total);
+  if (typeof total === 'number' && !(live && live.maxSeq > seq)) setUnread(null, undefined, total);
+}
+
+// The live window: sync.js opens it before its requests and closes it when
+// the answers are in.  Live events applied meanwhile are recorded (their
+// dedup keys, and per chat the newest seq), because an answer read on the
+// server before them would otherwise put old rows or old counts back over
+// them (setChats, setAllUnread).
+let liveWindow = null;
+export function beginLiveWindow() { liveWindow = { keys: [], chats: new Map(), maxSeq: 0 }; }
+export function endLiveWindow() {
+  const w = liveWindow || { keys: [], chats: new Map(), maxSeq: 0 };
+  liveWindow = null;
+  return w;
+}
+
+// Forget that these events were applied, so the next sync applies them
+// again (onto rows setChats() just replaced).
+export function forgetApplied(keys) {
+  for (const k of keys) state.applied.delete(k);
 }
 
 function maxTime(a, b) { return ts(a) >= ts(b) ? a : b; }
@@ -252,6 +275,12 @@ export function applyEvent(ev, source = 'ws') {
     const key = `${ev.type}:${ev.seq}:${ev.chat_id ?? ''}`;
     if (state.applied.has(key)) { log('skip seen', key, source); return false; }
     state.applied.add(key);
+    if (liveWindow && source === 'ws') {
+      const cid = ev.chat_id ?? (ev.message && ev.message.chat_id);
+      liveWindow.keys.push(key);
+      liveWindow.maxSeq = Math.max(liveWindow.maxSeq, ev.seq);
+      if (cid) liveWindow.chats.set(cid, Math.max(liveWindow.chats.get(cid) || 0, ev.seq));
+    }
     if (state.applied.size > 5000) state.applied.delete(state.applied.values().next().value);
   }
   log('event', source, ev.type, ev.seq ?? '', ev);

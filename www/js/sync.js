@@ -59,21 +59,38 @@ export function resync(reason = '') {
 async function syncOnce(reason) {
   const mine = epoch;
   log('sync start', reason, 'since', cursor);
-  const res = await api.sync(cursor === null ? undefined : cursor);
+  const full = cursor === null;
+  // Live events may land while the answers are on their way (see
+  // store.beginLiveWindow); they are accounted for below.
+  store.beginLiveWindow();
+  let res;
+  let chats = null;
+  let live;
+  try {
+    res = await api.sync(full ? undefined : cursor);
+    if (res && mine === epoch && (res.reset || full)) ({ chats } = await api.chats());
+  } finally {
+    live = store.endLiveWindow();
+  }
   if (!res || mine !== epoch) return;
-  if (res.reset || cursor === null) {
+  if (chats !== null) {
     log('sync reset, seq', res.seq);
-    const { chats } = await api.chats();
-    if (mine !== epoch) return;
     store.setChats(chats || []);
     cursor = res.seq;
+    // The list may predate the live events applied while it loaded: catch
+    // up from res.seq once more, applying them again onto the new rows.
+    if (live.keys.length) {
+      log('sync reset:', live.keys.length, 'live events during the load; catching up');
+      store.forgetApplied(live.keys);
+      again = true;
+    }
     if (store.state.open) await reloadOpen();
     return;
   }
   const changes = (res.changes || []).slice().sort((a, b) => (a.seq || 0) - (b.seq || 0));
   let applied = 0;
   for (const ev of changes) if (store.applyEvent(ev, 'sync')) applied += 1;
-  store.setAllUnread(res.chats, res.total_unread);
+  store.setAllUnread(res.chats, res.total_unread, res.seq, live);
   cursor = res.seq;
   log('sync done', changes.length, 'changes,', applied, 'new; seq', cursor);
 }
