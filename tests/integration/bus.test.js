@@ -120,11 +120,19 @@ test('a peer without an allowed CURVE key gets nothing and sends nothing', async
   const chat = (await api(S, 'POST', '/api/chats', { token: a.token, body: { user_id: b.id } })).json;
   const bws = await openOn(1, b);
   const stranger = strangerConf();
-  const spy = tap(stranger, ['--endpoint', S.tapEndpoint, '--timeout', '4']);
-  const friend = tap(S.confPath, ['--endpoint', S.tapEndpoint, '--type', 'new_message', '--user', String(b.id), '--count', '1', '--timeout', '8']);
-  await sleep(700);      // both subscriptions on their way
-  const m = await post(a, chat.id, 'secret plans');
-  await bws.waitFor((e) => e.type === 'new_message' && e.message.id === m.id);
+  const spy = tap(stranger, ['--endpoint', S.tapEndpoint, '--timeout', '6']);
+  const friend = tap(S.confPath, ['--endpoint', S.tapEndpoint, '--type', 'new_message', '--user', String(b.id), '--count', '1', '--timeout', '20']);
+  let friendDone = false;
+  friend.exited.then(() => { friendDone = true; });
+  // A subscription is in place only after its CURVE handshake, which takes
+  // longer on a loaded machine (a SUB misses what is published before):
+  // post until the allowed tap has seen one, while the stranger listens too.
+  await sleep(300);
+  for (let i = 0; i < 30 && !friendDone; i++) {
+    const m = await post(a, chat.id, `secret plans ${i}`);
+    await bws.waitFor((e) => e.type === 'new_message' && e.message.id === m.id);
+    await sleep(300);
+  }
   assert.equal(await friend.exited, 0, 'an allowed tap sees it: ' + friend.err);
   // A forged event "from" a, pushed with the stranger's key.
   const forged = JSON.stringify({ v: 1, type: 'new_message', seq: 1,
