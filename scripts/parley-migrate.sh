@@ -50,12 +50,17 @@ if [ "$current" -gt "$newest" ]; then
     exit 3
 fi
 
+# Every file whose version is not recorded runs, not only those above the
+# newest recorded: branches developed side by side each add a migration,
+# and a database that already has the higher-numbered one must still get
+# the other (they are written to be independent of each other's order).
+have=" $(q -c "SELECT version FROM schema_migrations" | tr '\n' ' ') "
 applied=0
 for f in "$SQL_DIR"/[0-9][0-9][0-9]_*.sql; do
     name=$(basename "$f" .sql)
     [[ $name =~ ^[0-9]{3}_[a-z0-9_]+$ ]] || { echo "parley-migrate: bad file name $f" >&2; exit 2; }
     v=$((10#${name:0:3}))
-    [ "$v" -le "$current" ] && continue
+    case "$have" in *" $v "*) continue ;; esac
     q --single-transaction -f "$f" \
       -c "INSERT INTO schema_migrations(version, name) VALUES ($v, '$name')"
     echo "parley-migrate: applied $name" >&2

@@ -245,6 +245,14 @@ q "INSERT INTO schema_migrations(version, name) VALUES (999, '999_future')" >/de
 migrate >/dev/null; rc=$?
 check "parley-migrate refuses a newer schema (exit 3)" test "$rc" = 3
 q "DELETE FROM schema_migrations WHERE version = 999" >/dev/null
+# A migration numbered below the newest applied one (two branches merged,
+# each with its own) is still applied: 010 is a number no release uses.
+G=$(mktemp -d "$T/sqlgap.XXXXXX"); cp "$P/share/parley/sql/"*.sql "$G/"
+echo "CREATE TABLE gap_check (x int);" > "$G/010_gap_check.sql"; chmod -R a+rX "$G"
+out=$(runuser -u parley -- env PARLEY_CONFIG="$CONF" "$P/bin/parley-migrate" "$G" 2>&1); rc=$?
+check "parley-migrate applies a missing migration below the newest applied" \
+    bash -c "[ $rc = 0 ] && grep -q 'applied 010_gap_check' <<<'$out' && [ \"\$(grep -c applied <<<'$out')\" = 1 ]"
+q "DROP TABLE gap_check" >/dev/null; q "DELETE FROM schema_migrations WHERE version = 10" >/dev/null; rm -rf "$G"
 
 # The forwarder and ws-daemon as parley, the way their units run them.
 mkdir -p "$T/log"
