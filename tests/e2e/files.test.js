@@ -168,12 +168,17 @@ test('mute: no notification, grey badge, not in the title; the other tab follows
   // Unmuted again from the other tab (opening the chat there reads it):
   // the next message counts in the title and notifies again.
   await pageB2.goto(`${stack.url}/chats/${chat}`);
+  // The read is posted once the message is on screen, after the page
+  // loads: wait until B's badge has heard of it, or the next message
+  // would make the title (2), not (1) (a CI flake under load).
+  await h.until(async () => (await badge.count()) === 0, 10000, "B2's read reached B (badge gone)");
   await h.tid(pageB2, 'mute-toggle').click();
   await h.until(async () => (await h.tid(pageB2, 'mute-toggle').getAttribute('aria-pressed')) === 'false', 5000, 'unmuted');
   await pageB2.goto(`${stack.url}/chats`);
   await h.until(() => h.chatItem(pageB, chat).evaluate((el) => !el.classList.contains('muted')), 5000, 'B follows');
   await h.postMessage(stack, A, chat, 'unmuted hello');
-  await h.until(async () => (await pageB.title()) === '(1) Parley', 5000, 'title counts again');
+  await h.until(async () => (await pageB.title()) === '(1) Parley', 5000, 'title counts again')
+    .catch(async (e) => { throw new Error(`${e.message}; title is "${await pageB.title()}"`); });
   const note = await h.until(() => pageB.evaluate(() => window.__notes.map((n) => n.body)[0]), 5000, 'notifies again');
   assert.equal(note, 'unmuted hello');
 });
