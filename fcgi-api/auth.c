@@ -48,7 +48,7 @@ static const struct db_stmt st_set_hash = {
     "auth_set_hash", "UPDATE users SET password_hash = $2 WHERE id = $1", 2
 };
 
-int auth_check(struct app *app, struct req *req, struct resp *resp)
+int auth_token(struct app *app, struct req *req, struct resp *resp)
 {
     const char *h = req->authorization;
     enum jwt_status st;
@@ -67,6 +67,13 @@ int auth_check(struct app *app, struct req *req, struct resp *resp)
                    jwt_status_str(st));
         return -1;
     }
+    return 0;
+}
+
+int auth_check(struct app *app, struct req *req, struct resp *resp)
+{
+    if (auth_token(app, req, resp) < 0)
+        return -1;
     return sessions_check(app, req, resp) == 1 ? 0 : -1;
 }
 

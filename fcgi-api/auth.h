@@ -9,6 +9,10 @@
  * or -1 with resp set (401, or 503/500 when the database failed). */
 int auth_check(struct app *app, struct req *req, struct resp *resp);
 
+/* The token part of auth_check alone (signature, algorithm, exp): fills
+ * req->user; the session is checked by the caller (sessions_guard). */
+int auth_token(struct app *app, struct req *req, struct resp *resp);
+
 void auth_login(struct app *app, struct req *req, struct resp *resp);
 void auth_register(struct app *app, struct req *req, struct resp *resp);
 /* POST /api/auth/password {"current_password","new_password"}: 200 with a

@@ -17,6 +17,12 @@ struct db {
     int nprepared;
     char err[512];
     char sqlstate[6];
+    /* The guard (db.h): its statement, copied params and state. */
+    const struct db_stmt *guard;
+    char guard_buf[DB_GUARD_MAX_PARAMS][DB_GUARD_PARAM_BYTES];
+    const char *guard_params[DB_GUARD_MAX_PARAMS];
+    enum db_guard_state guard_state;
+    int guard_refused;
 };
 
 static long long db_now_ms(void)
@@ -122,25 +128,107 @@ static enum db_status db_after_failure(struct db *db, PGresult *r, const char *w
     return DB_FAILED;
 }
 
+/* Prepares st on this connection unless it is already. */
+static enum db_status db_prepare(struct db *db, const struct db_stmt *st)
+{
+    PGresult *r;
+
+    if (db_is_prepared(db, st))
+        return DB_OK;
+    if (db->nprepared >= DB_MAX_STMTS) {
+        db_set_error(db, st->name, "too many prepared statements");
+        return DB_FAILED;
+    }
+    r = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return db_after_failure(db, r, st->name);
+    PQclear(r);
+    db->prepared[db->nprepared++] = st;
+    return DB_OK;
+}
+
+/* The pipeline of the guard and st (db.h): both sent, then one Sync, so
+ * they share one implicit transaction.  Expected results, in order: the
+ * guard's (then NULL), st's or PGRES_PIPELINE_ABORTED (then NULL), and
+ * PGRES_PIPELINE_SYNC.  A broken connection ends the loop early. */
+static enum db_status db_try_guarded(struct db *db, const struct db_stmt *st,
+                                     const char *const *params, PGresult **res)
+{
+    PGresult *got[2] = { NULL, NULL }, *r;
+    int q = 0, nulls = 0, synced = 0;
+    enum db_status out;
+
+    if (!PQenterPipelineMode(db->conn)) {
+        db_set_error(db, "pipeline", PQerrorMessage(db->conn));
+        return DB_FAILED;
+    }
+    if (!PQsendQueryPrepared(db->conn, db->guard->name, db->guard->nparams,
+                             db->guard_params, NULL, NULL, 0) ||
+        !PQsendQueryPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0) ||
+        !PQpipelineSync(db->conn)) {
+        db_set_error(db, "pipeline send", PQerrorMessage(db->conn));
+        db_disconnect(db);
+        return DB_DOWN;
+    }
+    while (!synced && nulls < 4) {
+        r = PQgetResult(db->conn);
+        if (!r) {
+            /* NULL ends one query's results; on a dead connection it is
+             * all libpq has left to give. */
+            nulls++;
+            if (PQstatus(db->conn) != CONNECTION_OK)
+                break;
+            if (q < 2 && got[q])
+                q++;
+            continue;
+        }
+        if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+            synced = 1;
+            PQclear(r);
+        } else if (q < 2 && !got[q]) {
+            got[q] = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    if (!synced || !PQexitPipelineMode(db->conn)) {
+        PQclear(got[0]);
+        PQclear(got[1]);
+        db_set_error(db, "pipeline", PQerrorMessage(db->conn));
+        db_disconnect(db);
+        return DB_DOWN;
+    }
+    if (PQresultStatus(got[0]) != PGRES_TUPLES_OK) {
+        PQclear(got[1]);
+        out = db_after_failure(db, got[0], db->guard->name);
+        db->guard_state = DB_GUARD_FAILED;
+        db->guard_refused = strcmp(db->sqlstate, DB_GUARD_REFUSED) == 0;
+        return out;
+    }
+    PQclear(got[0]);
+    db->guard_state = DB_GUARD_PASSED;
+    if (PQresultStatus(got[1]) != PGRES_TUPLES_OK && PQresultStatus(got[1]) != PGRES_COMMAND_OK)
+        return db_after_failure(db, got[1], st->name);
+    *res = got[1];
+    return DB_OK;
+}
+
 /* One attempt at running st; see db_run. */
 static enum db_status db_try(struct db *db, const struct db_stmt *st,
                              const char *const *params, PGresult **res)
 {
     PGresult *r;
     ExecStatusType s;
+    enum db_status ps;
 
     if (db_connect(db) < 0)
         return DB_DOWN;
-    if (!db_is_prepared(db, st)) {
-        if (db->nprepared >= DB_MAX_STMTS) {
-            db_set_error(db, st->name, "too many prepared statements");
-            return DB_FAILED;
-        }
-        r = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            return db_after_failure(db, r, st->name);
-        PQclear(r);
-        db->prepared[db->nprepared++] = st;
+    if ((ps = db_prepare(db, st)) != DB_OK)
+        return ps;
+    if (db->guard_state == DB_GUARD_PENDING && st != db->guard) {
+        if ((ps = db_prepare(db, db->guard)) != DB_OK)
+            return ps;
+        return db_try_guarded(db, st, params, res);
     }
     r = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0);
     s = PQresultStatus(r);
@@ -157,6 +245,12 @@ enum db_status db_run(struct db *db, const struct db_stmt *st,
     enum db_status s;
 
     *res = NULL;
+    if (db->guard_state == DB_GUARD_FAILED) {
+        /* Nothing runs for a request whose guard failed. */
+        db_set_error(db, st->name, "refused: the guard statement failed");
+        snprintf(db->sqlstate, sizeof db->sqlstate, "%s", db->guard_refused ? DB_GUARD_REFUSED : "");
+        return DB_FAILED;
+    }
     db->sqlstate[0] = '\0';
     s = db_try(db, st, params, res);
     /* A connection that looked fine but died while idle (server restart)
@@ -167,6 +261,58 @@ enum db_status db_run(struct db *db, const struct db_stmt *st,
         s = db_try(db, st, params, res);
     }
     return s;
+}
+
+void db_guard(struct db *db, const struct db_stmt *st, const char *const *params)
+{
+    db->guard = st;
+    for (int i = 0; i < st->nparams && i < DB_GUARD_MAX_PARAMS; i++) {
+        if (params[i]) {
+            snprintf(db->guard_buf[i], sizeof db->guard_buf[i], "%s", params[i]);
+            db->guard_params[i] = db->guard_buf[i];
+        } else {
+            db->guard_params[i] = NULL;
+        }
+    }
+    db->guard_state = DB_GUARD_PENDING;
+    db->guard_refused = 0;
+}
+
+enum db_status db_guard_settle(struct db *db)
+{
+    PGresult *r = NULL;
+    enum db_status s;
+
+    if (db->guard_state != DB_GUARD_PENDING)
+        return db->guard_state == DB_GUARD_FAILED ? DB_FAILED : DB_OK;
+    /* The guard as an ordinary statement: db_try does not pipeline a
+     * statement with itself. */
+    s = db_run(db, db->guard, db->guard_params, &r);
+    PQclear(r);
+    if (s == DB_OK) {
+        db->guard_state = DB_GUARD_PASSED;
+    } else if (s == DB_FAILED) {
+        db->guard_state = DB_GUARD_FAILED;
+        db->guard_refused = strcmp(db->sqlstate, DB_GUARD_REFUSED) == 0;
+    }
+    return s;
+}
+
+enum db_guard_state db_guard_state(const struct db *db)
+{
+    return db->guard_state;
+}
+
+int db_guard_refused(const struct db *db)
+{
+    return db->guard_state == DB_GUARD_FAILED && db->guard_refused;
+}
+
+void db_guard_clear(struct db *db)
+{
+    db->guard = NULL;
+    db->guard_state = DB_GUARD_NONE;
+    db->guard_refused = 0;
 }
 
 const char *db_error(const struct db *db)

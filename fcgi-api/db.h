@@ -35,6 +35,35 @@ void db_destroy(struct db **dbp);
 enum db_status db_run(struct db *db, const struct db_stmt *st,
                       const char *const *params, PGresult **res);
 
+/* A guard is a statement that must succeed before the next one may run:
+ * the session check, which otherwise costs a round trip and a transaction
+ * of its own on every request.  db_guard() keeps it (params are copied);
+ * the next db_run() sends both in one pipeline, so they run in one implicit
+ * transaction: if the guard raises, the statement is skipped and nothing
+ * is written.  A guard that raised DB_GUARD_REFUSED refuses every later
+ * statement too, until db_guard_clear().  Routes that do no statement run
+ * it alone with db_guard_settle(). */
+#define DB_GUARD_REFUSED "PS401"     /* SQLSTATE the guard raises to refuse */
+#define DB_GUARD_MAX_PARAMS 4
+#define DB_GUARD_PARAM_BYTES 32      /* each param, NUL included */
+
+enum db_guard_state { DB_GUARD_NONE = 0, DB_GUARD_PENDING, DB_GUARD_PASSED, DB_GUARD_FAILED };
+
+void db_guard(struct db *db, const struct db_stmt *st, const char *const *params);
+
+/* Runs a pending guard alone.  DB_OK also when no guard was pending or it
+ * already ran; otherwise as db_run (a refusal is DB_FAILED with sqlstate
+ * DB_GUARD_REFUSED). */
+enum db_status db_guard_settle(struct db *db);
+
+enum db_guard_state db_guard_state(const struct db *db);
+
+/* The guard refused (SQLSTATE DB_GUARD_REFUSED): the caller's session is over. */
+int db_guard_refused(const struct db *db);
+
+/* Forgets the guard (each request starts without one). */
+void db_guard_clear(struct db *db);
+
 /* The last error text (borrowed, valid until the next call). */
 const char *db_error(const struct db *db);
 

@@ -16,6 +16,15 @@ void http_json(struct resp *resp, int status, json_object *obj)
     resp->body = obj;
 }
 
+void http_reset(struct resp *resp)
+{
+    json_object_put(resp->body);
+    resp->body = NULL;
+    resp->status = 0;
+    resp->headers[0] = '\0';
+    resp->sendfile = 0;
+}
+
 void http_error(struct resp *resp, int status, const char *code, const char *fmt, ...)
 {
     char msg[512];

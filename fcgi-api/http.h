@@ -15,6 +15,9 @@ void http_json(struct resp *resp, int status, json_object *obj);
 void http_error(struct resp *resp, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Drops whatever resp holds (body, headers, status), to answer anew. */
+void http_reset(struct resp *resp);
+
 /* Appends one "Name: value" header line to resp. */
 void http_header(struct resp *resp, const char *name, const char *value);
 

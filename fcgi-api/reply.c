@@ -6,6 +6,11 @@
 
 void reply_db_error(struct app *app, struct resp *resp, enum db_status st)
 {
+    if (db_guard_refused(app->db)) {
+        /* Not a failure: the session check that rode along said no. */
+        reply_session_ended(resp);
+        return;
+    }
     if (st == DB_DOWN) {
         log_warn("database unavailable: %s", db_error(app->db));
         http_header(resp, "Retry-After", "1");
@@ -26,4 +31,10 @@ void reply_group_too_large(struct app *app, struct resp *resp)
 {
     http_error(resp, 422, "group_too_large", "a group has at most %ld members",
                app->cfg.group_max_members);
+}
+
+void reply_session_ended(struct resp *resp)
+{
+    http_header(resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    http_error(resp, 401, "session_ended", "this session has ended; log in again");
 }

@@ -6,8 +6,14 @@
 #include "db.h"
 
 /* Turns a failed db_run into 503 (database unavailable) or 500, logging the
- * detail once here; the client never sees SQL or server internals. */
+ * detail once here; the client never sees SQL or server internals.  A
+ * failure that was the session guard's refusal (sessions_guard) is the
+ * 401 of reply_session_ended instead. */
 void reply_db_error(struct app *app, struct resp *resp, enum db_status st);
+
+/* 401 session_ended: the token's session was ended (logout, revoked,
+ * password change, deactivated user). */
+void reply_session_ended(struct resp *resp);
 
 /* 404 for a chat that does not exist or that the caller is not in: the two
  * are indistinguishable on purpose. */

@@ -11,6 +11,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "chats.h"
+#include "db.h"
 #include "http.h"
 #include "members.h"
 #include "messages.h"
@@ -26,53 +27,62 @@
 
 #include <string.h>
 
+/* How a route authenticates.  AUTH_GUARD: the token here, the session
+ * with the handler's first statement (sessions_guard: one round trip and
+ * one transaction fewer per request).  Only for handlers whose first
+ * action with an effect is a statement, that answer a failed statement
+ * with reply_db_error, do not need req->is_admin, and never wait for
+ * other transactions (sync's parley_settled_seq would wait for this one's
+ * session update and it for them). */
+enum route_auth { AUTH_NONE = 0, AUTH_CHECK, AUTH_GUARD };
+
 struct route {
     const char *method;
     const char *pattern;
     handler_fn fn;
-    int auth;
+    enum route_auth auth;
 };
 
 static const struct route routes[] = {
-    { "POST", "/api/auth/login", auth_login, 0 },
-    { "POST", "/api/auth/register", auth_register, 0 },
-    { "GET", "/api/health", auth_health, 0 },
-    { "GET", "/api/me", auth_me, 1 },
-    { "GET", "/api/users", users_search, 1 },
-    { "GET", "/api/chats", chats_list, 1 },
-    { "POST", "/api/chats", chats_create, 1 },
-    { "GET", "/api/chats/#", chats_get, 1 },
-    { "GET", "/api/chats/#/messages", messages_list, 1 },
-    { "POST", "/api/chats/#/messages", messages_post, 1 },
-    { "POST", "/api/chats/#/read", messages_read, 1 },
-    { "POST", "/api/chats/#/typing", messages_typing, 1 },
-    { "PATCH", "/api/messages/#", messages_edit, 1 },
-    { "DELETE", "/api/messages/#", messages_delete, 1 },
-    { "GET", "/api/sync", sync_get, 1 },
-    { "PUT", "/api/chats/#/mute", mute_put, 1 },
-    { "GET", "/api/presence", presence_get, 1 },
-    { "POST", "/api/presence", presence_post, 1 },
-    { "POST", "/api/uploads", uploads_post, 1 },
+    { "POST", "/api/auth/login", auth_login, AUTH_NONE },
+    { "POST", "/api/auth/register", auth_register, AUTH_NONE },
+    { "GET", "/api/health", auth_health, AUTH_NONE },
+    { "GET", "/api/me", auth_me, AUTH_CHECK },
+    { "GET", "/api/users", users_search, AUTH_CHECK },
+    { "GET", "/api/chats", chats_list, AUTH_GUARD },
+    { "POST", "/api/chats", chats_create, AUTH_CHECK },
+    { "GET", "/api/chats/#", chats_get, AUTH_GUARD },
+    { "GET", "/api/chats/#/messages", messages_list, AUTH_GUARD },
+    { "POST", "/api/chats/#/messages", messages_post, AUTH_GUARD },
+    { "POST", "/api/chats/#/read", messages_read, AUTH_GUARD },
+    { "POST", "/api/chats/#/typing", messages_typing, AUTH_CHECK },
+    { "PATCH", "/api/messages/#", messages_edit, AUTH_GUARD },
+    { "DELETE", "/api/messages/#", messages_delete, AUTH_GUARD },
+    { "GET", "/api/sync", sync_get, AUTH_CHECK },
+    { "PUT", "/api/chats/#/mute", mute_put, AUTH_GUARD },
+    { "GET", "/api/presence", presence_get, AUTH_CHECK },
+    { "POST", "/api/presence", presence_post, AUTH_CHECK },
+    { "POST", "/api/uploads", uploads_post, AUTH_CHECK },
     /* Authenticates itself: browsers fetch files with <img src> and links,
      * which carry a cookie but no Authorization header. */
-    { "GET", "/api/uploads/#/*", uploads_get, 0 },
+    { "GET", "/api/uploads/#/*", uploads_get, AUTH_NONE },
     /* Search, reactions, group membership (docs/api.md). */
-    { "GET", "/api/search", search_get, 1 },
-    { "PUT", "/api/messages/#/reactions/*", reactions_put, 1 },
-    { "DELETE", "/api/messages/#/reactions/*", reactions_delete, 1 },
-    { "POST", "/api/chats/#/members", members_add, 1 },
-    { "DELETE", "/api/chats/#/members/#", members_remove, 1 },
-    { "PATCH", "/api/chats/#", members_rename, 1 },
+    { "GET", "/api/search", search_get, AUTH_GUARD },
+    { "PUT", "/api/messages/#/reactions/*", reactions_put, AUTH_GUARD },
+    { "DELETE", "/api/messages/#/reactions/*", reactions_delete, AUTH_GUARD },
+    { "POST", "/api/chats/#/members", members_add, AUTH_CHECK },
+    { "DELETE", "/api/chats/#/members/#", members_remove, AUTH_CHECK },
+    { "PATCH", "/api/chats/#", members_rename, AUTH_CHECK },
     /* Sessions and administration (sessions.c, auth.c, admin.c). */
-    { "POST", "/api/auth/logout", sessions_logout, 1 },
-    { "POST", "/api/auth/logout-all", sessions_logout_all, 1 },
-    { "POST", "/api/auth/password", auth_password, 1 },
-    { "GET", "/api/sessions", sessions_list, 1 },
-    { "DELETE", "/api/sessions/#", sessions_delete, 1 },
-    { "GET", "/api/admin/users", admin_users, 1 },
-    { "POST", "/api/admin/users/#/deactivate", admin_deactivate, 1 },
-    { "POST", "/api/admin/users/#/reactivate", admin_reactivate, 1 },
-    { "POST", "/api/admin/users/#/password", admin_password, 1 },
+    { "POST", "/api/auth/logout", sessions_logout, AUTH_CHECK },
+    { "POST", "/api/auth/logout-all", sessions_logout_all, AUTH_CHECK },
+    { "POST", "/api/auth/password", auth_password, AUTH_CHECK },
+    { "GET", "/api/sessions", sessions_list, AUTH_CHECK },
+    { "DELETE", "/api/sessions/#", sessions_delete, AUTH_CHECK },
+    { "GET", "/api/admin/users", admin_users, AUTH_CHECK },
+    { "POST", "/api/admin/users/#/deactivate", admin_deactivate, AUTH_CHECK },
+    { "POST", "/api/admin/users/#/reactivate", admin_reactivate, AUTH_CHECK },
+    { "POST", "/api/admin/users/#/password", admin_password, AUTH_CHECK },
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -123,6 +133,8 @@ void router_dispatch(struct app *app, struct req *req, struct resp *resp)
     char word[REQ_MAX_WORD] = "";
     size_t n = strlen(req->path);
 
+    /* Each request starts without a session guard (db.h). */
+    db_guard_clear(app->db);
     /* "/api/chats/" is "/api/chats". */
     if (n > 1 && req->path[n - 1] == '/')
         req->path[n - 1] = '\0';
@@ -137,9 +149,16 @@ void router_dispatch(struct app *app, struct req *req, struct resp *resp)
         }
         memcpy(req->ids, ids, sizeof ids);
         memcpy(req->word, word, sizeof word);
-        if (r->auth && auth_check(app, req, resp) < 0)
+        if (r->auth == AUTH_CHECK && auth_check(app, req, resp) < 0)
             return;
+        if (r->auth == AUTH_GUARD) {
+            if (auth_token(app, req, resp) < 0)
+                return;
+            sessions_guard(app, req);
+        }
         r->fn(app, req, resp);
+        if (r->auth == AUTH_GUARD)
+            sessions_settle(app, resp);
         return;
     }
     if (allow[0]) {

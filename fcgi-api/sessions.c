@@ -30,6 +30,9 @@ static const struct db_stmt st_open = {
 static const struct db_stmt st_check = {
     "sessions_check", "SELECT parley_session_check($1, $2, $3)", 3
 };
+static const struct db_stmt st_require = {
+    "sessions_require", "SELECT parley_session_require($1, $2, $3)", 3
+};
 static const struct db_stmt st_end = {
     "sessions_end", "SELECT parley_session_end($1, $2)", 2
 };
@@ -119,15 +122,26 @@ int sessions_issue(struct app *app, struct req *req, struct resp *resp, int stat
     return 0;
 }
 
+/* The check's three parameters: session id (NULL for a pre-session
+ * token), user id, issued-at. */
+static void sessions_params(const struct req *req, char sid[ID_BUF], char uid[ID_BUF],
+                            char iat[ID_BUF], const char *params[3])
+{
+    params[0] = req->user.sid ? render_id(sid, req->user.sid) : NULL;
+    params[1] = render_id(uid, req->user.sub);
+    params[2] = render_id(iat, req->user.iat);
+}
+
 int sessions_check(struct app *app, struct req *req, struct resp *resp)
 {
     char sid[ID_BUF], uid[ID_BUF], iat[ID_BUF];
-    const char *params[3] = { req->user.sid ? render_id(sid, req->user.sid) : NULL,
-                              render_id(uid, req->user.sub), render_id(iat, req->user.iat) };
+    const char *params[3];
     PGresult *r = NULL;
-    enum db_status st = db_run(app->db, &st_check, params, &r);
+    enum db_status st;
     long long v;
 
+    sessions_params(req, sid, uid, iat, params);
+    st = db_run(app->db, &st_check, params, &r);
     if (st != DB_OK) {
         reply_db_error(app, resp, st);
         return -1;
@@ -135,12 +149,36 @@ int sessions_check(struct app *app, struct req *req, struct resp *resp)
     v = render_int64(r, 0, 0);
     PQclear(r);
     if (v == 0) {
-        http_header(resp, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
-        http_error(resp, 401, "session_ended", "this session has ended; log in again");
+        reply_session_ended(resp);
         return 0;
     }
     req->is_admin = v == 2;
     return 1;
+}
+
+void sessions_guard(struct app *app, const struct req *req)
+{
+    char sid[ID_BUF], uid[ID_BUF], iat[ID_BUF];
+    const char *params[3];
+
+    sessions_params(req, sid, uid, iat, params);
+    db_guard(app->db, &st_require, params);
+}
+
+void sessions_settle(struct app *app, struct resp *resp)
+{
+    enum db_status st = db_guard_settle(app->db);
+
+    if (db_guard_refused(app->db)) {
+        http_reset(resp);
+        reply_session_ended(resp);
+    } else if (st != DB_OK && resp->status < 500) {
+        /* The guard could not run: whatever the handler answered without
+         * the database stands only if the session is known to be open. */
+        http_reset(resp);
+        reply_db_error(app, resp, st);
+    }
+    db_guard_clear(app->db);
 }
 
 /* Ends one session.  1 ended, 0 not open (or not the user's), -1 with resp

@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const WebSocket = require('ws');
 const { getStack } = require('../lib/stack');
-const { api, newUser, wsConnect, randomLoopback, sleep } = require('../lib/client');
+const { api, newUser, wsConnect, randomLoopback, sleep, runSql } = require('../lib/client');
 
 let S;
 const sockets = [];   // every socket opened here, ended however a test ends
@@ -87,6 +87,50 @@ test('logout ends this session only: its token is refused and its socket closes 
   assert.equal(theirs.ws.readyState, 1, 'the other session\'s socket stays open');
   theirs.close();
   console.log(`# logout -> socket closed 4001 in ${closed.ms} ms`);
+});
+
+// The busiest routes check the session in the same round trip and
+// transaction as their own statement (fcgi-api/router.c, AUTH_GUARD):
+// an ended session must still be refused by each, with nothing written,
+// also when the handler answers a bad request without the database.
+test('an ended session is refused by every route that checks it with its own statement, and writes nothing', async () => {
+  const u = await newUser(S, 'guard');
+  const peer = await newUser(S, 'guardp');
+  const c = await api(S, 'POST', '/api/chats', { token: u.token, body: { user_id: peer.id } });
+  assert.ok(c.status === 200 || c.status === 201, c.text);
+  const chat = c.json.id;
+  const m = await api(S, 'POST', `/api/chats/${chat}/messages`, { token: u.token, body: { content: 'before' } });
+  assert.equal(m.status, 201, m.text);
+  const other = await loginAgain(u);
+  // While the session is open the same routes answer as usual.
+  assert.equal((await api(S, 'GET', '/api/chats', { token: u.token })).status, 200);
+  assert.equal((await api(S, 'POST', '/api/auth/logout', { token: u.token })).status, 204);
+  const count = () => Number(runSql(S, `SELECT count(*) FROM messages WHERE chat_id = ${chat}`));
+  const before = count();
+  const probes = [
+    ['GET', '/api/chats'], ['GET', `/api/chats/${chat}`], ['GET', `/api/chats/${chat}/messages`],
+    ['POST', `/api/chats/${chat}/messages`, { content: 'after logout' }],
+    ['POST', `/api/chats/${chat}/messages`, { content: '' }],          // a 400 without the database
+    ['POST', `/api/chats/${chat}/read`, {}],
+    ['PATCH', `/api/messages/${m.json.id}`, { content: 'edited after logout' }],
+    ['PUT', `/api/messages/${m.json.id}/reactions/%F0%9F%91%8D`],
+    ['PUT', `/api/chats/${chat}/mute`, { muted: true }],
+    ['GET', '/api/search?q=before'], ['GET', '/api/search?q='],           // the second is a 400 without it
+    ['DELETE', `/api/messages/${m.json.id}`],
+  ];
+  for (const [method, path, body] of probes) {
+    const r = await api(S, method, path, { token: u.token, body });
+    assert.equal(r.status, 401, `${method} ${path}: ${r.status} ${r.text}`);
+    assert.equal(r.json.error.code, 'session_ended', `${method} ${path}`);
+    assert.match(r.headers.get('www-authenticate') || '', /invalid_token/, `${method} ${path}`);
+  }
+  assert.equal(count(), before, 'nothing was posted');
+  const h = await api(S, 'GET', `/api/chats/${chat}/messages`, { token: other });
+  assert.equal(h.status, 200, h.text);
+  const first = h.json.messages.find((x) => x.id === m.json.id);
+  assert.equal(first.content, 'before', 'neither edited nor deleted');
+  assert.deepEqual(first.reactions, [], 'no reaction');
+  assert.equal((await api(S, 'GET', `/api/chats/${chat}`, { token: other })).json.muted, false, 'not muted');
 });
 
 test('logout closes the session\'s sockets on every daemon (through the bus) within 1 s', async () => {
