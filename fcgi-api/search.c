@@ -16,7 +16,7 @@
 #include "access.h"
 #include "db.h"
 #include "http.h"
-#include "jsonx.h"
+#include "jsonw.h"
 #include "render.h"
 #include "shape.h"
 #include "reply.h"
@@ -60,21 +60,21 @@ static size_t search_seqlen(unsigned char c)
     return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 }
 
-/* Builds {"snippet","highlights"} into hit from marked text: \x02 opens a
+/* Writes ,"snippet":...,"highlights":[...] from marked text: \x02 opens a
  * match, \x03 closes it (passes may nest them).  Offsets are in characters
- * (Unicode code points) of the snippet. */
-static void search_snippet(const char *marked, json_object *hit)
+ * (Unicode code points) of the snippet.  `scratch` holds at least 2n+8
+ * bytes and 2(n+1) offsets for the n bytes of `marked` (the caller keeps
+ * one allocation for the whole page). */
+static void search_snippet_write(struct jsonw *w, const char *marked, size_t n,
+                                 char *scratch, size_t *offs)
 {
-    size_t n = strlen(marked), total = 0, first = (size_t)-1, from, to, chars = 0;
-    size_t *starts = xcalloc(n + 1, sizeof *starts), *ends = xcalloc(n + 1, sizeof *ends);
-    size_t nr = 0, len = 0;
-    char *text = xmalloc(n + 8);
-    json_object *hl = json_object_new_array();
+    size_t total = 0, first = (size_t)-1, from, to, chars = 0;
+    size_t *starts = offs, *ends = offs + n + 1;
+    size_t nr = 0, len = 0, plen = 0;
+    char *plain = scratch, *text = scratch + n + 1;
     int depth = 0;
 
     /* Pass 1: the plain text and the ranges over the whole text. */
-    char *plain = xmalloc(n + 1);
-    size_t plen = 0;
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)marked[i];
         if (c == 2 || c == 3) {
@@ -126,23 +126,23 @@ static void search_snippet(const char *marked, json_object *hit)
         len += 3;
     }
     text[len] = '\0';
-    for (size_t i = 0; i < nr; i++) {
+    jsonw_lit(w, ",\"snippet\":");
+    jsonw_str(w, text);
+    jsonw_lit(w, ",\"highlights\":[");
+    for (size_t i = 0, k = 0; i < nr; i++) {
         size_t s = starts[i] < from ? from : starts[i], e = ends[i] > to ? to : ends[i];
         size_t shift = from > 0 ? 1 : 0;     /* the leading "…" */
-        json_object *pair;
         if (s >= e)
             continue;
-        pair = json_object_new_array_ext(2);
-        json_object_array_add(pair, json_object_new_int64((int64_t)(s - from + shift)));
-        json_object_array_add(pair, json_object_new_int64((int64_t)(e - from + shift)));
-        json_object_array_add(hl, pair);
+        if (k++)
+            jsonw_lit(w, ",");
+        jsonw_lit(w, "[");
+        jsonw_int(w, (long long)(s - from + shift));
+        jsonw_lit(w, ",");
+        jsonw_int(w, (long long)(e - from + shift));
+        jsonw_lit(w, "]");
     }
-    jsonx_add(hit, "snippet", json_object_new_string_len(text, (int)len));
-    jsonx_add(hit, "highlights", hl);
-    free(plain);
-    free(text);
-    free(starts);
-    free(ends);
+    jsonw_lit(w, "]");
 }
 
 void search_get(struct app *app, struct req *req, struct resp *resp)
@@ -156,7 +156,10 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
     size_t nw;
     PGresult *r = NULL;
     enum db_status st;
-    json_object *results, *o;
+    struct jsonw w;
+    char *scratch;
+    size_t *offs, big = 0;
+    int n;
 
     f = http_form_get(req->query, strlen(req->query), "q", q, sizeof q);
     if (f <= 0 || !validate_utf8(q, strlen(q))) {
@@ -192,16 +195,34 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
         reply_db_error(app, resp, st);
         return;
     }
-    results = json_object_new_array();
-    for (int i = 0; i < PQntuples(r) && i < limit; i++) {
-        json_object *hit = json_object_new_object();
-        jsonx_add(hit, "message", shape_message(r, i, 0));
-        search_snippet(PQgetvalue(r, i, SHAPE_MESSAGE_NCOLS), hit);
-        json_object_array_add(results, hit);
+    /* The page is written straight from the rows (no json-c tree, as the
+     * chat list is): one scratch buffer for every hit's snippet. */
+    n = PQntuples(r) < limit ? PQntuples(r) : (int)limit;
+    for (int i = 0; i < n; i++) {
+        size_t k = (size_t)PQgetlength(r, i, SHAPE_MESSAGE_NCOLS);
+        if (k > big)
+            big = k;
     }
-    o = json_object_new_object();
-    jsonx_add(o, "results", results);
-    jsonx_add(o, "has_more", json_object_new_boolean(PQntuples(r) > limit));
+    scratch = xmalloc(2 * big + 8);
+    offs = xcalloc(2 * (big + 1), sizeof *offs);
+    jsonw_init(&w, 16 * 1024);
+    jsonw_lit(&w, "{\"results\":[");
+    for (int i = 0; i < n; i++) {
+        if (i)
+            jsonw_lit(&w, ",");
+        jsonw_lit(&w, "{\"message\":");
+        shape_message_write(&w, r, i, 0);
+        search_snippet_write(&w, PQgetvalue(r, i, SHAPE_MESSAGE_NCOLS),
+                             (size_t)PQgetlength(r, i, SHAPE_MESSAGE_NCOLS), scratch, offs);
+        jsonw_lit(&w, "}");
+    }
+    if (PQntuples(r) > limit)
+        jsonw_lit(&w, "],\"has_more\":true}");
+    else
+        jsonw_lit(&w, "],\"has_more\":false}");
     PQclear(r);
-    http_json(resp, 200, o);
+    free(scratch);
+    free(offs);
+    http_json(resp, 200, jsonw_take(&w));
+    jsonw_free(&w);
 }
