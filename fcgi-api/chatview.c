@@ -1,9 +1,9 @@
 /* chatview.c -- chats as a member sees them, in two queries (see chatview.h).
  *
  * A Chat is built from two queries: the caller's chat rows (with unread
- * count and the card of the last message) and the members of those chats, matched up by
- * chat id.  Two queries rather than one per chat keep GET /api/chats flat
- * for users with hundreds of chats. */
+ * count and the card of the last message) and the members of those chats,
+ * matched up by chat id.  Two queries rather than one per chat keep
+ * GET /api/chats flat for users with hundreds of chats. */
 #include "chatview.h"
 
 #include "log.h"
