@@ -2,8 +2,8 @@
 --
 -- GET /api/chats read each chat's last message through message_v: the
 -- message by id, its sender, a reactions probe, the reply target and its
--- sender, three parley_ts calls -- about 5 of the statement's 6 buffer
--- hits per chat (docs/bench.md, "The chat list reads a card").  The list
+-- sender, three parley_ts calls: 1,001 of the statement's 1,017 buffer
+-- hits for 200 chats (docs/bench.md, "The chat list reads a card").  The list
 -- shows only that one message, so the chat row now keeps it, already as
 -- message_v shows it: the lm_* columns below are message_v's columns, in
 -- its order, for chats.last_message_id (all NULL while there is none).
@@ -25,7 +25,7 @@
 --   card from message_v whenever last_message_id and lm_id disagree (its
 --   WHEN clause is all a post pays for it);
 -- * an edit or delete of the last message, or of the message it replies to
---   (the reply_to snippet): messages_card, AFTER UPDATE/DELETE, only when a
+--   (the reply_to snippet): messages_card, AFTER UPDATE, only when a
 --   column message_v reads changed;
 -- * reactions added or removed on the last message: reactions_card_ins /
 --   reactions_card_del, once per statement (a delete removes all of a
@@ -34,7 +34,8 @@
 --   target's sender: users_card (no route renames users today; a rename
 --   scans chats, which is fine for something that rare);
 -- * a chat or message removed: the card goes with the chat row; a message
---   removed (messages_card on DELETE) refreshes the card from message_v.
+--   removed (messages_card_delete; no route removes one today) refreshes
+--   the card from message_v, as for an edit.
 -- Lock order: every writer that reaches these triggers through the API
 -- holds the chat row already (posts, edits, deletes and membership changes
 -- lock it first); parley_react, which locked only the message, now locks
