@@ -15,12 +15,16 @@
 #include <libpq-fe.h>
 
 /* The Message columns of the message_v view (sql/003_features.sql), in the
- * order shape_message reads them, qualified by table alias `t`. */
-#define SHAPE_MESSAGE_COLS_OF(t)                                              \
-    t ".id, " t ".chat_id, " t ".sender_id, " t ".sender_username, "          \
-    t ".content, " t ".created_at, " t ".edited_at, " t ".deleted, "          \
-    t ".client_id, " t ".seq, " t ".mentions, " t ".reply_to, "               \
-    t ".reactions, " t ".system"
+ * order shape_message reads them, each name after prefix `p`: "message_v."
+ * for the view, "c.lm_" for a chat's card of its last message (the same
+ * columns on chats, sql/014_chat_last.sql). */
+#define SHAPE_MESSAGE_COLS_PFX(p)                                             \
+    p "id, " p "chat_id, " p "sender_id, " p "sender_username, "              \
+    p "content, " p "created_at, " p "edited_at, " p "deleted, "              \
+    p "client_id, " p "seq, " p "mentions, " p "reply_to, "                   \
+    p "reactions, " p "system"
+/* The same, qualified by table alias `t`. */
+#define SHAPE_MESSAGE_COLS_OF(t) SHAPE_MESSAGE_COLS_PFX(t ".")
 #define SHAPE_MESSAGE_COLS SHAPE_MESSAGE_COLS_OF("message_v")
 #define SHAPE_MESSAGE_NCOLS 14
 /* Offset of the reactions column inside the Message columns. */
@@ -37,12 +41,13 @@ json_object *shape_message(const PGresult *r, int row, int col);
 /* 1 if Message `msg` (borrowed) lists user_id in its "mentions", else 0. */
 int shape_mentions(json_object *msg, long long user_id);
 
-/* The chat columns shape_chat reads (a chat row, the viewer's membership
- * and the last message), with their positions. */
+/* The chat columns shape_chat reads (a chat row `c`, the viewer's
+ * membership `cm` and the last message, from the card the chat row keeps:
+ * no read of message_v per chat), with their positions. */
 #define SHAPE_CHAT_COLS                                                       \
     "c.id, c.kind, c.title, parley_ts(c.updated_at), "                        \
     "cm.last_read_message_id, cm.unread_count, c.owner_id, "                  \
-    "cm.mention_count, cm.muted, " SHAPE_MESSAGE_COLS_OF("lm")
+    "cm.mention_count, cm.muted, " SHAPE_MESSAGE_COLS_PFX("c.lm_")
 enum shape_chat_col {
     SHAPE_CHAT_ID, SHAPE_CHAT_KIND, SHAPE_CHAT_TITLE, SHAPE_CHAT_UPDATED,
     SHAPE_CHAT_LAST_READ, SHAPE_CHAT_UNREAD, SHAPE_CHAT_OWNER,

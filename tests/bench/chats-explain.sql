@@ -7,11 +7,10 @@ SET plan_cache_mode = force_generic_plan;
 PREPARE chat_rows(bigint) AS
     SELECT c.id, c.kind, c.title, parley_ts(c.updated_at),
            cm.last_read_message_id, cm.unread_count, c.owner_id, cm.mention_count, cm.muted,
-           lm.id, lm.chat_id, lm.sender_id, lm.sender_username, lm.content, lm.created_at,
-           lm.edited_at, lm.deleted, lm.client_id, lm.seq, lm.mentions, lm.reply_to,
-           lm.reactions, lm.system
+           c.lm_id, c.lm_chat_id, c.lm_sender_id, c.lm_sender_username, c.lm_content,
+           c.lm_created_at, c.lm_edited_at, c.lm_deleted, c.lm_client_id, c.lm_seq,
+           c.lm_mentions, c.lm_reply_to, c.lm_reactions, c.lm_system
       FROM chat_members cm JOIN chats c ON c.id = cm.chat_id
-      LEFT JOIN message_v lm ON lm.id = c.last_message_id
      WHERE cm.user_id = $1 ORDER BY c.updated_at DESC, c.id DESC;
 PREPARE chat_members(bigint) AS
     SELECT cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL, cm.last_read_message_id

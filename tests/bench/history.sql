@@ -2,7 +2,9 @@
 -- (500 per chat for 200 chats, from the other member) so the chat list is
 -- measured where its cost would grow with history if it did.  Kept as the
 -- write functions keep them: change seqs, each chat's last message and
--- activity time, the members' unread counts.  psql -v heavy=<user id>.
+-- activity time, the members' unread counts.  The chat list's card of the
+-- last message is filled by the chats_card_fill trigger when
+-- last_message_id is set (sql/014_chat_last.sql).  psql -v heavy=<user id>.
 CREATE TEMP TABLE h AS
     SELECT cm.chat_id, o.user_id AS other
       FROM chat_members cm JOIN chat_members o ON o.chat_id = cm.chat_id AND o.user_id <> cm.user_id

@@ -236,11 +236,37 @@ check "database role and database created" test $? -eq 0
 
 # Migrations: by the installed parley-migrate, as parley-migrate.service runs it.
 migrate() { runuser -u parley -- env PARLEY_CONFIG="$CONF" "$P/bin/parley-migrate" 2>&1; }
+q() { psql "host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$DBPW" -X -q -tA -c "$1"; }
+# An upgrade: first the schema as it was before 014 (the chat-list card),
+# with chats and messages in it; then the installed migrations must add
+# only 014 and fill every chat's card to equal message_v.
+G0=$(mktemp -d "$T/sqlold.XXXXXX"); cp "$P/share/parley/sql/"*.sql "$G0/"; rm "$G0/014_chat_last.sql"
+chmod -R a+rX "$G0"
+out=$(runuser -u parley -- env PARLEY_CONFIG="$CONF" "$P/bin/parley-migrate" "$G0" 2>&1); rc=$?
+check "installed parley-migrate applies the schema before 014 (as user parley)" bash -c "[ $rc = 0 ] && grep -q 'applied 001_schema' <<<'$out'"
+rm -rf "$G0"
+q "INSERT INTO users (username, password_hash) VALUES ('up_a', 'x'), ('up_b', 'x'), ('up_c', 'x');
+   SELECT parley_direct_chat(a.id, o.id) FROM users a, users o
+    WHERE a.username = 'up_a' AND o.username IN ('up_b', 'up_c');
+   SELECT parley_post(cm.chat_id, b.id, 'hello', NULL, 1e6, 1e6, NULL, '{}', '{}')
+     FROM users b JOIN chat_members cm ON cm.user_id = b.id WHERE b.username = 'up_b';
+   SELECT parley_post(cm.chat_id, b.id, 'a reply', NULL, 1e6, 1e6, (SELECT min(id) FROM messages), '{}', '{}')
+     FROM users b JOIN chat_members cm ON cm.user_id = b.id WHERE b.username = 'up_b';
+   SELECT parley_react((SELECT max(id) FROM messages), a.id, 'x', true, 20) FROM users a WHERE a.username = 'up_a';" >/dev/null
 out=$(migrate); rc=$?
-check "installed parley-migrate applies the schema (as user parley)" bash -c "[ $rc = 0 ] && grep -q 'applied 001_schema' <<<'$out'"
+check "parley-migrate upgrades it: applies 014 alone" \
+    bash -c "[ $rc = 0 ] && grep -q 'applied 014_chat_last' <<<'$out' && [ \"\$(grep -c applied <<<'$out')\" = 1 ]"
+card=$(q "SELECT count(c.lm_id), count(*) FILTER (WHERE
+            (c.lm_id, c.lm_chat_id, c.lm_sender_id, c.lm_sender_username, c.lm_content,
+             c.lm_created_at, c.lm_edited_at, c.lm_deleted, c.lm_client_id, c.lm_seq,
+             c.lm_mentions, c.lm_reply_to, c.lm_reactions, c.lm_system) IS DISTINCT FROM
+            (v.id, v.chat_id, v.sender_id, v.sender_username, v.content, v.created_at,
+             v.edited_at, v.deleted, v.client_id, v.seq, v.mentions, v.reply_to,
+             v.reactions, v.system))
+          FROM chats c LEFT JOIN message_v v ON v.id = c.last_message_id")
+check "014 filled the existing chats' cards, equal to message_v (cards|stale: 1|0)" test "$card" = "1|0"
 out=$(migrate); rc=$?
 check "parley-migrate again: up to date" bash -c "[ $rc = 0 ] && grep -q 'schema up to date' <<<'$out'"
-q() { psql "host=127.0.0.1 port=$PG_PORT user=parley dbname=parley password=$DBPW" -X -q -tA -c "$1"; }
 q "INSERT INTO schema_migrations(version, name) VALUES (999, '999_future')" >/dev/null
 migrate >/dev/null; rc=$?
 check "parley-migrate refuses a newer schema (exit 3)" test "$rc" = 3

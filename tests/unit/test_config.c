@@ -27,6 +27,12 @@ int main(void)
 
     unsetenv("PARLEY_CONFIG");
     unsetenv("PARLEY_JWT_SECRET");
+    /* The file's values are checked below: a stack's ports in the caller's
+     * environment (make test on other ports) must not override them. */
+    unsetenv("PARLEY_WS_PORT");
+    unsetenv("PARLEY_ALLOW_REGISTER");
+    unsetenv("PARLEY_TOKEN_TTL");
+    unsetenv("PARLEY_LOG_LEVEL");
     test_cond("no secret refused", config_load(&c, NULL, err, sizeof err) < 0 &&
                                        strstr(err, "jwt_secret"));
     config_free(&c);
