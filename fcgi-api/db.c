@@ -11,6 +11,7 @@
 struct db {
     char *conninfo;
     long timeout_ms;
+    long search_slots;      /* parley.search_slots of each connection */
     PGconn *conn;
     long long next_try_ms;               /* no reconnect before this */
     const struct db_stmt *prepared[DB_MAX_STMTS];
@@ -41,11 +42,12 @@ static void db_set_error(struct db *db, const char *what, const char *detail)
         db->err[--n] = '\0';
 }
 
-struct db *db_new(const char *conninfo, long statement_timeout_ms)
+struct db *db_new(const char *conninfo, long statement_timeout_ms, long search_slots)
 {
     struct db *db = xcalloc(1, sizeof *db);
     db->conninfo = xstrdup(conninfo);
     db->timeout_ms = statement_timeout_ms;
+    db->search_slots = search_slots;
     return db;
 }
 
@@ -70,7 +72,7 @@ void db_destroy(struct db **dbp)
 
 static int db_connect(struct db *db)
 {
-    char sql[128];
+    char sql[192];
     PGresult *r;
     long long now = db_now_ms();
 
@@ -91,10 +93,12 @@ static int db_connect(struct db *db)
     /* A stuck query must not hold a worker (and its request) forever.
      * Every statement here is a keyed lookup whose generic plan is as good
      * as a custom one, so skip re-planning on each execution (it cost as
-     * much as running the chat-list query). */
+     * much as running the chat-list query).  parley.search_slots: how many
+     * searches run at once (sql/016_search_slots.sql). */
     snprintf(sql, sizeof sql,
-             "SET statement_timeout = %ld; SET plan_cache_mode = force_generic_plan",
-             db->timeout_ms);
+             "SET statement_timeout = %ld; SET plan_cache_mode = force_generic_plan; "
+             "SET parley.search_slots = %ld",
+             db->timeout_ms, db->search_slots);
     r = PQexec(db->conn, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         db_set_error(db, "set timeout", PQerrorMessage(db->conn));

@@ -25,8 +25,10 @@ struct db_stmt {
 enum db_status { DB_OK = 0, DB_DOWN, DB_FAILED };
 
 /* Creates the handle; nothing is connected yet.  `conninfo` is copied.
- * Destroy with db_destroy. */
-struct db *db_new(const char *conninfo, long statement_timeout_ms);
+ * Each connection gets `statement_timeout_ms` and `search_slots` (how many
+ * searches may run at once in the database, parley_search_slot in
+ * sql/016_search_slots.sql; 0 = no limit).  Destroy with db_destroy. */
+struct db *db_new(const char *conninfo, long statement_timeout_ms, long search_slots);
 void db_destroy(struct db **dbp);
 
 /* Runs a statement with text params (NULL = SQL NULL).  On DB_OK *res holds

@@ -179,6 +179,19 @@ static void serve(struct app *app, FCGX_Request *fr, char *bodybuf)
 
 /* SIGTERM (lighttpd stopping): finish the current request, then leave the
  * accept loop so everything is freed and sanitizers see a clean exit. */
+/* search_slots 0 means as many as this host has processors: a search is
+ * CPU in PostgreSQL, and more at once than cores only makes each one wait
+ * for the others (docs/config.md).  The database is usually on this host;
+ * where it is not, set search_slots to its core count. */
+static long main_search_slots(const struct pl_config *cfg)
+{
+    long n = cfg->search_slots;
+
+    if (n == 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? n : 0;
+}
+
 static void on_term(int sig)
 {
     (void)sig;
@@ -225,7 +238,7 @@ int main(int argc, char **argv)
      * uploads answer 500 (logged) until it can be created. */
     if (upstore_init(app.cfg.upload_dir, err, sizeof err) < 0)
         log_error("%s", err);
-    app.db = db_new(app.cfg.database_url, app.cfg.db_timeout_ms);
+    app.db = db_new(app.cfg.database_url, app.cfg.db_timeout_ms, main_search_slots(&app.cfg));
     app.notify = notify_new(&app.cfg, err, sizeof err);
     if (!app.notify) {
         log_error("%s", err);

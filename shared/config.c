@@ -42,6 +42,7 @@ static const struct cfg_key cfg_keys[] = {
     STR(ws_origins, "", 0),
     STR(log_level, "info", 1),
     NUM(db_timeout_ms, "5000", 100, 600000),
+    NUM(search_slots, "0", 0, 1024),
     NUM(send_rate, "10", 1, 1000000),
     NUM(send_burst, "100", 1, 1000000),
     NUM(login_user_max, "5", 1, 1000000),

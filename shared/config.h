@@ -25,6 +25,8 @@ struct pl_config {
     char *ws_origins;      /* comma-separated allowed Origins, "" = any */
     char *log_level;       /* error|warn|info|debug */
     long db_timeout_ms;    /* statement timeout for API queries */
+    long search_slots;     /* searches run at once in PostgreSQL, cluster-wide
+                              (0 = this host's online processors) */
     long send_rate;        /* messages a user may send per second, sustained */
     long send_burst;       /* ... and in one burst */
     long login_user_max;   /* free failed logins per (username, address) */

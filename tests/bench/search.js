@@ -140,17 +140,21 @@ function seed() {
     tableBytes: sizes[1], totalBytes: sizes[2], rows: sizes[3], users };
 }
 
-async function searchBench(s, client) {
-  const tok = token(s.me.id, s.me.username);
-  // Each query's class: how it reaches the database (the last word is
-  // always matched as a prefix too).
+// Each query's class: how it reaches the database (the last word is always
+// matched as a prefix too).
+function queryClasses() {
   const rare = `rare${Math.floor(N / 2000)}`;
-  const classOf = {
+  return {
     'работать': 'Russian stem', 'сервер': 'Russian', 'индексы': 'Russian', 'websoc': 'prefix',
     'пользовател': 'prefix', 'qu': 'prefix', 'message': 'common', 'running': 'common',
     'deploy release': 'two words', 'база данных': 'two words', 'тест websocket': 'two words',
     [rare]: 'rare',
   };
+}
+
+async function searchBench(s, client) {
+  const tok = token(s.me.id, s.me.username);
+  const classOf = queryClasses();
   const qs = Object.keys(classOf);
   const lat = []; const byQ = {};
   let bad = 0; let hits = 0;
@@ -186,6 +190,36 @@ async function searchBench(s, client) {
   for (const [c, v] of Object.entries(byClass)) perClass[c] = { n: v.length, p50: pct(v, 50), p99: pct(v, 99) };
   return { n: lat.length, bad, hits, rps: lat.length / secs, secs, p50: pct(lat, 50), p99: pct(lat, 99), max: Math.max(...lat), per, perClass,
     cpuPer, othersPct: used.machine.others_pct, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') };
+}
+
+// The same queries from wrk (16 connections, 2 threads): a load generator
+// far lighter than Node's HTTP client, which on these two cores takes CPU
+// the server would otherwise have.  p50/p99 from wrk's own histogram; CPU
+// per search of the stack and of wrk itself.
+function wrkBench(s) {
+  const secs = Number(env('BENCH_SEARCH_WRK_SECS', 10));
+  const tokFile = path.join(OUT, 'search-token.txt');
+  const pathsFile = path.join(OUT, 'search-paths.txt');
+  const resFile = path.join(OUT, 'search-wrk.json');
+  fs.writeFileSync(tokFile, `${token(s.me.id, s.me.username)}\n`);
+  fs.writeFileSync(pathsFile, Object.keys(queryClasses()).map((q) => `/api/search?q=${encodeURIComponent(q)}`).join('\n') + '\n');
+  const cpu = (...args) => execFileSync(process.execPath, [path.join(__dirname, 'cpu.js'), ...args]);
+  cpu('snap', path.join(OUT, 'cpu-w0.json'));
+  const timeFile = path.join(OUT, 'search-wrk.time');
+  // bash's `time` gives wrk's own CPU ("user sys"), for cpu.js.
+  const out = execFileSync('bash', ['-c', 'TIMEFORMAT="%U %S"; { time wrk "$@" 2>&3; } 3>&2 2>"$BENCH_TIME"', 'bash',
+    '-t2', '-c16', `-d${secs}s`, '--timeout', '5s', '--latency', '-s', path.join(__dirname, 'search.lua'), URL], {
+    encoding: 'utf8', timeout: (secs + 30) * 1000,
+    env: { ...process.env, BENCH_TOKEN_FILE: tokFile, BENCH_SEARCH_PATHS: pathsFile, BENCH_RESULT: resFile, BENCH_TIME: timeFile },
+  });
+  cpu('snap', path.join(OUT, 'cpu-w1.json'));
+  cpu('diff', path.join(OUT, 'cpu-w0.json'), path.join(OUT, 'cpu-w1.json'), path.join(OUT, 'cpu-wrk.json'), timeFile);
+  const r = JSON.parse(fs.readFileSync(resFile, 'utf8'));
+  const used = JSON.parse(fs.readFileSync(path.join(OUT, 'cpu-wrk.json'), 'utf8'));
+  const cpuPer = {};
+  for (const [k, v] of Object.entries(used.cpu_ms)) cpuPer[k] = v / r.requests;
+  const bad = Object.values(r.errors).reduce((x, y) => x + y, 0);
+  return { ...r, bad, cpuPer, clientPer: used.client_ms / r.requests, othersPct: used.machine.others_pct, raw: out.length };
 }
 
 async function postBench(s, client) {
@@ -226,15 +260,19 @@ async function postBench(s, client) {
   const s = seed();
   process.stderr.write(`bench: search: seeded ${s.rows} rows in ${(s.seedMs / 1000).toFixed(0)} s (insert ${(s.insertMs / 1000).toFixed(0)} s, GIN index + VACUUM ${(s.indexMs / 1000).toFixed(0)} s)\n`);
   const search = await searchBench(s, client);
+  const wrkRes = wrkBench(s);
   const posts = await postBench(s, client);
   client.close();
-  const res = { seed: { ...s, users: undefined, me: undefined }, search, posts };
+  const res = { seed: { ...s, users: undefined, me: undefined }, search, wrk: wrkRes, posts };
   fs.writeFileSync(path.join(OUT, 'search.json'), JSON.stringify(res, null, 2));
   const mb = (b) => `${(b / 1048576).toFixed(0)} MB`;
   console.log(`search: ${s.rows} messages (${CHATS} chats, searcher in ${MINE}); GIN index ${mb(s.indexBytes)}, messages table ${mb(s.tableBytes)} (${mb(s.totalBytes)} with indexes)`);
   console.log(`search: ${search.n} queries at 16 in flight: p50 ${search.p50.toFixed(1)} ms, p99 ${search.p99.toFixed(1)} ms, max ${search.max.toFixed(1)} ms, ${search.rps.toFixed(0)} req/s, ${search.bad} errors`);
   const c = search.cpuPer;
   console.log(`search: CPU per search ${(c.postgres + c.api + c.lighttpd).toFixed(2)} ms: PostgreSQL ${c.postgres.toFixed(2)}, FastCGI ${c.api.toFixed(2)}, lighttpd ${c.lighttpd.toFixed(2)}; others used ${search.othersPct} % of the machine; load ${search.load}`);
+  const w = wrkRes.cpuPer;
+  console.log(`search (wrk): ${wrkRes.requests} queries, 16 connections, ${wrkRes.duration_s.toFixed(0)} s: p50 ${wrkRes.p50_ms.toFixed(1)} ms, p99 ${wrkRes.p99_ms.toFixed(1)} ms, max ${wrkRes.max_ms.toFixed(1)} ms, ${wrkRes.rps.toFixed(0)} req/s, ${wrkRes.bad} errors`);
+  console.log(`search (wrk): CPU per search ${(w.postgres + w.api + w.lighttpd).toFixed(2)} ms: PostgreSQL ${w.postgres.toFixed(2)}, FastCGI ${w.api.toFixed(2)}, lighttpd ${w.lighttpd.toFixed(2)}; wrk ${wrkRes.clientPer.toFixed(2)}; others used ${wrkRes.othersPct} % of the machine`);
   if (s.pending) console.log(`search: ${LIVE} live inserts after the index build (${(s.liveMs / 1000).toFixed(0)} s); GIN pending list ${s.pending.pages} pages, ${s.pending.tuples} entries`);
   for (const [q, v] of Object.entries(search.per)) console.log(`search:   ${q.padEnd(16)} ${v.cls.padEnd(13)} p50 ${v.p50.toFixed(1)} ms  p99 ${v.p99.toFixed(1)} ms`);
   for (const [c, v] of Object.entries(search.perClass)) console.log(`search: class ${c.padEnd(13)} n ${String(v.n).padEnd(4)} p50 ${v.p50.toFixed(1)} ms  p99 ${v.p99.toFixed(1)} ms`);

@@ -140,3 +140,34 @@ test('a long message gives a window around the match, with ranges into the snipp
   assert.ok(hit.snippet.startsWith('…') && hit.snippet.endsWith('…'));
   assert.deepEqual(marked(hit), [tag]);
 });
+
+// sql/016_search_slots.sql: a search first takes one of parley.search_slots
+// (the API sets it on each connection from search_slots, by default its
+// host's processors).  With every slot held by another session, a search
+// waits; once they are released it answers, with its hits.
+test('a search waits for a free search slot, then answers', { timeout: 60000 }, async () => {
+  const { spawn } = require('node:child_process');
+  const a = await newUser(S); const b = await newUser(S);
+  const g = await group(a, [b]);
+  const tag = `zs${Date.now().toString(36)}`;
+  const m = await post(a, g.id, `slot test ${tag}`);
+  // One psql session takes slots 0..63 (more than any search_slots here).
+  const holder = spawn('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  holder.stdout.on('data', (d) => { out += d; });
+  holder.stdin.write("SELECT count(pg_advisory_lock(7151, i)) FROM generate_series(0, 63) i;\n");
+  for (let i = 0; i < 100 && !out.includes('64'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(out.includes('64'), `the slots were taken: ${out}`);
+  try {
+    let done = null;
+    const p = search(b, q(tag)).then((r) => { done = r; });
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(done, null, 'the search waited while every slot was held');
+    holder.stdin.write('SELECT pg_advisory_unlock_all();\n');
+    await p;
+    assert.equal(done.status, 200, done.text);
+    assert.deepEqual(done.json.results.map((h) => h.message.id), [m.id]);
+  } finally {
+    holder.stdin.end('\\q\n');
+  }
+});
