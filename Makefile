@@ -19,7 +19,7 @@ OPT     ?= -O2
 
 PKGS    := json-c libpq libzmq libsodium libwebsockets
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS_API := $(shell pkg-config --libs json-c libpq libzmq libsodium 2>/dev/null) -lfcgi
+PKG_LIBS_API := $(shell pkg-config --libs json-c libpq libzmq libsodium 2>/dev/null) -lfcgi -lstemmer
 PKG_LIBS_WSD := $(shell pkg-config --libs json-c libzmq libsodium libwebsockets 2>/dev/null)
 PKG_LIBS_SHARED := $(shell pkg-config --libs json-c libzmq libsodium 2>/dev/null)
 
@@ -91,6 +91,9 @@ $(FWD_BIN): $(call obj,$(FWD_SRC)) $(SHARED_OBJ)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(SHARED_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS_SHARED)
+
+# test_highlight includes fcgi-api/highlight.c, which stems with libstemmer.
+$(BUILD)/tests/test_highlight: PKG_LIBS_SHARED += -lstemmer
 
 deps:
 	@scripts/install-deps.sh

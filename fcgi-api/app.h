@@ -14,12 +14,14 @@
 #include <stddef.h>
 
 struct db;
+struct hl;
 struct notify;
 
 struct app {
     struct pl_config cfg;
     struct db *db;
     struct notify *notify;
+    struct hl *hl;             /* search highlighting (highlight.c); NULL: none */
 };
 
 #define REQ_MAX_BODY (64 * 1024)

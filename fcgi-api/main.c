@@ -8,6 +8,7 @@
  * the worker carries on. */
 #include "app.h"
 #include "db.h"
+#include "highlight.h"
 #include "http.h"
 #include "log.h"
 #include "notify.h"
@@ -239,6 +240,10 @@ int main(int argc, char **argv)
     if (upstore_init(app.cfg.upload_dir, err, sizeof err) < 0)
         log_error("%s", err);
     app.db = db_new(app.cfg.database_url, app.cfg.db_timeout_ms, main_search_slots(&app.cfg));
+    /* Not fatal: search answers without highlights. */
+    app.hl = hl_new();
+    if (!app.hl)
+        log_error("search highlighting unavailable: no Snowball stemmer or C.UTF-8 locale");
     app.notify = notify_new(&app.cfg, err, sizeof err);
     if (!app.notify) {
         log_error("%s", err);
@@ -256,6 +261,7 @@ int main(int argc, char **argv)
     }
     free(bodybuf);
     notify_destroy(&app.notify);
+    hl_free(&app.hl);
     db_destroy(&app.db);
     config_free(&app.cfg);
     return 0;

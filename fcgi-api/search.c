@@ -3,18 +3,17 @@
  * The words (search_query.c) become a tsquery in the database
  * (parley_search_query: each word as written or stemmed in Russian or
  * English, the last one as a prefix), matched against the GIN-indexed
- * messages.tsv of chats the caller is a member of now, newest first.  The
- * snippet comes from ts_headline run with the configurations in turn
- * ('english' only where it can mark something new), marking matches with
- * \x02 / \x03 (removed from the text first; passes may nest them); here
- * the marks become character ranges and the text is cut to a window
- * around the first match.  The query itself is parley_search
- * (sql/007_search_presence.sql picks the plan by how common the words are,
- * sql/012_search_headline.sql the headline passes; docs/architecture.md). */
+ * messages.tsv of chats the caller is a member of now, newest first
+ * (parley_search: sql/007_search_presence.sql picks the plan by how common
+ * the words are, sql/016_search_slots.sql limits how many run at once,
+ * sql/017_search_highlight.sql returns the tsquery with the hits;
+ * docs/architecture.md).  Here each hit's matched words become character
+ * ranges (highlight.c) and the text is cut to a window around the first. */
 #include "search.h"
 
 #include "access.h"
 #include "db.h"
+#include "highlight.h"
 #include "http.h"
 #include "jsonw.h"
 #include "render.h"
@@ -60,74 +59,46 @@ static size_t search_seqlen(unsigned char c)
     return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
 }
 
-/* Writes ,"snippet":...,"highlights":[...] from marked text: \x02 opens a
- * match, \x03 closes it (passes may nest them).  Offsets are in characters
- * (Unicode code points) of the snippet.  `scratch` holds at least 2n+8
- * bytes and 2(n+1) offsets for the n bytes of `marked` (the caller keeps
- * one allocation for the whole page). */
-static void search_snippet_write(struct jsonw *w, const char *marked, size_t n,
-                                 char *scratch, size_t *offs)
+/* Writes ,"snippet":...,"highlights":[...] for text[0..n) whose matched
+ * words are the nr code point ranges starts/ends (in order): a window of
+ * SEARCH_SNIPPET_CHARS characters around the first match, "…" where the
+ * text goes on, and the ranges moved into the window.  `scratch` holds at
+ * least n + 8 bytes. */
+static void search_snippet_write(struct jsonw *w, const char *text, size_t n,
+                                 const size_t *starts, const size_t *ends, size_t nr,
+                                 char *scratch)
 {
-    size_t total = 0, first = (size_t)-1, from, to, chars = 0;
-    size_t *starts = offs, *ends = offs + n + 1;
-    size_t nr = 0, len = 0, plen = 0;
-    char *plain = scratch, *text = scratch + n + 1;
-    int depth = 0;
+    size_t total = 0, first = nr ? starts[0] : 0, from, to, chars = 0, len = 0;
 
-    /* Pass 1: the plain text and the ranges over the whole text. */
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)marked[i];
-        if (c == 2 || c == 3) {
-            if (c == 2 && depth++ == 0) {
-                starts[nr] = total;
-                if (first == (size_t)-1)
-                    first = total;
-            } else if (c == 3 && depth > 0 && --depth == 0) {
-                ends[nr++] = total;
-            }
-            i++;
-            continue;
-        }
-        size_t k = search_seqlen(c);
-        if (i + k > n)
-            k = n - i;
-        memcpy(plain + plen, marked + i, k);
-        plen += k;
-        i += k;
+    for (size_t i = 0; i < n; i += search_seqlen((unsigned char)text[i]))
         total++;
-    }
-    if (depth > 0)
-        ends[nr++] = total;
-    /* Pass 2: a window of SEARCH_SNIPPET_CHARS around the first match. */
-    if (first == (size_t)-1)
-        first = 0;
     from = total <= SEARCH_SNIPPET_CHARS || first < SEARCH_SNIPPET_BEFORE
                ? 0 : first - SEARCH_SNIPPET_BEFORE;
     if (total > SEARCH_SNIPPET_CHARS && from + SEARCH_SNIPPET_CHARS > total)
         from = total - SEARCH_SNIPPET_CHARS;
     to = from + SEARCH_SNIPPET_CHARS < total ? from + SEARCH_SNIPPET_CHARS : total;
     if (from > 0) {
-        memcpy(text, "\xE2\x80\xA6", 3);     /* "…": the text goes on */
+        memcpy(scratch, "\xE2\x80\xA6", 3);     /* "…": the text goes on */
         len = 3;
     }
-    for (size_t i = 0; i < plen && chars < to;) {
-        size_t k = search_seqlen((unsigned char)plain[i]);
-        if (i + k > plen)
-            k = plen - i;
+    for (size_t i = 0; i < n && chars < to;) {
+        size_t k = search_seqlen((unsigned char)text[i]);
+        if (i + k > n)
+            k = n - i;
         if (chars >= from) {
-            memcpy(text + len, plain + i, k);
+            memcpy(scratch + len, text + i, k);
             len += k;
         }
         i += k;
         chars++;
     }
     if (to < total) {
-        memcpy(text + len, "\xE2\x80\xA6", 3);
+        memcpy(scratch + len, "\xE2\x80\xA6", 3);
         len += 3;
     }
-    text[len] = '\0';
+    scratch[len] = '\0';
     jsonw_lit(w, ",\"snippet\":");
-    jsonw_str(w, text);
+    jsonw_str(w, scratch);
     jsonw_lit(w, ",\"highlights\":[");
     for (size_t i = 0, k = 0; i < nr; i++) {
         size_t s = starts[i] < from ? from : starts[i], e = ends[i] > to ? to : ends[i];
@@ -157,8 +128,9 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
     PGresult *r = NULL;
     enum db_status st;
     struct jsonw w;
+    struct hl_terms terms = { 0 };
     char *scratch;
-    size_t *offs, big = 0;
+    size_t *starts, *ends, big = 0;
     int n;
 
     f = http_form_get(req->query, strlen(req->query), "q", q, sizeof q);
@@ -196,24 +168,31 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
         return;
     }
     /* The page is written straight from the rows (no json-c tree, as the
-     * chat list is): one scratch buffer for every hit's snippet. */
+     * chat list is).  Every row carries the tsquery that found it: its
+     * terms say which words to highlight (highlight.c). */
     n = PQntuples(r) < limit ? PQntuples(r) : (int)limit;
+    if (n > 0 && hl_terms_parse(PQgetvalue(r, 0, SHAPE_MESSAGE_NCOLS), &terms) < 0)
+        terms.n = 0;
     for (int i = 0; i < n; i++) {
-        size_t k = (size_t)PQgetlength(r, i, SHAPE_MESSAGE_NCOLS);
+        size_t k = (size_t)PQgetlength(r, i, SHAPE_MESSAGE_COL_CONTENT);
         if (k > big)
             big = k;
     }
-    scratch = xmalloc(2 * big + 8);
-    offs = xcalloc(2 * (big + 1), sizeof *offs);
+    scratch = xmalloc(big + 8);
+    starts = xcalloc(2 * (big + 1), sizeof *starts);
+    ends = starts + big + 1;
     jsonw_init(&w, 16 * 1024);
     jsonw_lit(&w, "{\"results\":[");
     for (int i = 0; i < n; i++) {
+        const char *text = PQgetvalue(r, i, SHAPE_MESSAGE_COL_CONTENT);
+        size_t len = (size_t)PQgetlength(r, i, SHAPE_MESSAGE_COL_CONTENT);
+        size_t nr = app->hl ? hl_ranges(app->hl, &terms, text, len, starts, ends, big + 1) : 0;
+
         if (i)
             jsonw_lit(&w, ",");
         jsonw_lit(&w, "{\"message\":");
         shape_message_write(&w, r, i, 0);
-        search_snippet_write(&w, PQgetvalue(r, i, SHAPE_MESSAGE_NCOLS),
-                             (size_t)PQgetlength(r, i, SHAPE_MESSAGE_NCOLS), scratch, offs);
+        search_snippet_write(&w, text, len, starts, ends, nr, scratch);
         jsonw_lit(&w, "}");
     }
     if (PQntuples(r) > limit)
@@ -222,7 +201,7 @@ void search_get(struct app *app, struct req *req, struct resp *resp)
         jsonw_lit(&w, "],\"has_more\":false}");
     PQclear(r);
     free(scratch);
-    free(offs);
+    free(starts);
     http_json(resp, 200, jsonw_take(&w));
     jsonw_free(&w);
 }

@@ -27,7 +27,8 @@
 #define SHAPE_MESSAGE_COLS_OF(t) SHAPE_MESSAGE_COLS_PFX(t ".")
 #define SHAPE_MESSAGE_COLS SHAPE_MESSAGE_COLS_OF("message_v")
 #define SHAPE_MESSAGE_NCOLS 14
-/* Offset of the reactions column inside the Message columns. */
+/* Offsets of the content and reactions columns inside the Message columns. */
+#define SHAPE_MESSAGE_COL_CONTENT 4
 #define SHAPE_MESSAGE_COL_REACTIONS 12
 
 /* Writes the Message at columns col..col+13 of row (null when the id

@@ -20,12 +20,13 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -O1 -g $(WARN) -Werror \
                 -Ishared -Ifcgi-api -Iws-daemon $(PKG_CFLAGS) $(FUZZ_SAN) \
                 -fsanitize=fuzzer-no-link -MMD -MP
-FUZZ_LIBS    := $(shell pkg-config --libs json-c libpq libzmq libsodium 2>/dev/null)
+FUZZ_LIBS    := $(shell pkg-config --libs json-c libpq libzmq libsodium 2>/dev/null) -lstemmer
 
 # target:max_len -- the body-ish ones may be a whole 64 KiB request body.
 FUZZ_TARGETS := fuzz_router:8192 fuzz_json_body:70000 fuzz_jwt:4096 \
                 fuzz_form_login:70000 fuzz_event:70000 fuzz_ws_frame:4097 \
-                fuzz_search_query:256 fuzz_emoji:255 fuzz_mention:16384
+                fuzz_search_query:256 fuzz_emoji:255 fuzz_mention:16384 \
+                fuzz_highlight:8192
 FUZZ_NAMES   := $(foreach t,$(FUZZ_TARGETS),$(firstword $(subst :, ,$(t))))
 FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
 
@@ -45,6 +46,7 @@ FUZZ_SRC_fuzz_ws_frame   := ws-daemon/client_frame.c
 FUZZ_SRC_fuzz_search_query := fcgi-api/search_query.c
 FUZZ_SRC_fuzz_emoji      := fcgi-api/emoji.c
 FUZZ_SRC_fuzz_mention    := fcgi-api/mention.c
+FUZZ_SRC_fuzz_highlight  := fcgi-api/highlight.c
 
 fuzz_obj = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
 

@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUN_PKGS="gcc make pkg-config lighttpd lighttpd-mod-deflate libfcgi-dev libfcgi-bin libwebsockets-dev
-libjson-c-dev libzmq3-dev libpq-dev libsodium-dev postgresql postgresql-contrib curl"
+libjson-c-dev libzmq3-dev libpq-dev libsodium-dev libstemmer-dev postgresql postgresql-contrib curl"
 # fonts-noto-color-emoji: headless Chromium draws emoji (reactions, the
 # attach button) in the screenshots docs/page.md shows, not empty boxes.
 TEST_PKGS="nodejs npm chromium fonts-noto-color-emoji python3 valgrind wrk procps psmisc clang iproute2"
