@@ -4,6 +4,8 @@
 #include "http.h"
 #include "log.h"
 
+#include <string.h>
+
 void reply_db_error(struct app *app, struct resp *resp, enum db_status st)
 {
     if (db_guard_refused(app->db)) {
@@ -16,6 +18,15 @@ void reply_db_error(struct app *app, struct resp *resp, enum db_status st)
         http_header(resp, "Retry-After", "1");
         http_error(resp, 503, "database_unavailable",
                    "the database is not answering; try again shortly");
+        return;
+    }
+    if (strcmp(db_sqlstate(app->db), "57014") == 0) {
+        /* statement_timeout (db_timeout_ms): the database is there but
+         * busy, e.g. searches queued for a slot (sql/016_search_slots.sql).
+         * Transient: say so, as for a database that is away. */
+        log_warn("query timed out: %s", db_error(app->db));
+        http_header(resp, "Retry-After", "1");
+        http_error(resp, 503, "busy", "the database is busy; try again shortly");
         return;
     }
     log_error("query failed: %s", db_error(app->db));

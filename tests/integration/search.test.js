@@ -171,3 +171,28 @@ test('a search waits for a free search slot, then answers', { timeout: 60000 }, 
     holder.stdin.end('\\q\n');
   }
 });
+
+// A search that waits for a slot longer than db_timeout_ms (5 s here) is
+// answered 503 busy with Retry-After, not left hanging or a 500.
+test('a search that waits past db_timeout_ms answers 503 busy', { timeout: 60000 }, async () => {
+  const { spawn } = require('node:child_process');
+  const a = await newUser(S);
+  const holder = spawn('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  holder.stdout.on('data', (d) => { out += d; });
+  holder.stdin.write("SELECT count(pg_advisory_lock(7151, i)) FROM generate_series(0, 63) i;\n");
+  for (let i = 0; i < 100 && !out.includes('64'); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(out.includes('64'), `the slots were taken: ${out}`);
+  try {
+    const t0 = Date.now();
+    const r = await search(a, q('anything'));
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.json.error.code, 'busy');
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.ok(Date.now() - t0 >= 4000, 'it waited for its slot first');
+  } finally {
+    holder.stdin.end('SELECT pg_advisory_unlock_all();\n\\q\n');
+  }
+  const r = await search(a, q('anything'));
+  assert.equal(r.status, 200, 'and searches again once the slots are free');
+});
