@@ -94,7 +94,7 @@ static int db_connect(struct db *db)
      * Every statement here is a keyed lookup whose generic plan is as good
      * as a custom one, so skip re-planning on each execution (it cost as
      * much as running the chat-list query).  parley.search_slots: how many
-     * searches run at once (sql/016_search_slots.sql). */
+     * searches run at once (sql/013_search_cost.sql). */
     snprintf(sql, sizeof sql,
              "SET statement_timeout = %ld; SET plan_cache_mode = force_generic_plan; "
              "SET parley.search_slots = %ld",

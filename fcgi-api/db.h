@@ -27,7 +27,7 @@ enum db_status { DB_OK = 0, DB_DOWN, DB_FAILED };
 /* Creates the handle; nothing is connected yet.  `conninfo` is copied.
  * Each connection gets `statement_timeout_ms` and `search_slots` (how many
  * searches may run at once in the database, parley_search_slot in
- * sql/016_search_slots.sql; 0 = no limit).  Destroy with db_destroy. */
+ * sql/013_search_cost.sql; 0 = no limit).  Destroy with db_destroy. */
 struct db *db_new(const char *conninfo, long statement_timeout_ms, long search_slots);
 void db_destroy(struct db **dbp);
 

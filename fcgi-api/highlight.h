@@ -1,6 +1,6 @@
 /* highlight.h -- which words of a message a search matched.
  *
- * parley_search (sql/017_search_highlight.sql) returns the hits and the
+ * parley_search (sql/013_search_cost.sql) returns the hits and the
  * tsquery that found them, as text.  A word of a hit is highlighted when
  * one of the forms PostgreSQL indexed it under (messages.tsv: the
  * 'simple', 'russian' and 'english' configurations) equals a term of that

@@ -22,7 +22,7 @@ void reply_db_error(struct app *app, struct resp *resp, enum db_status st)
     }
     if (strcmp(db_sqlstate(app->db), "57014") == 0) {
         /* statement_timeout (db_timeout_ms): the database is there but
-         * busy, e.g. searches queued for a slot (sql/016_search_slots.sql).
+         * busy, e.g. searches queued for a slot (sql/013_search_cost.sql).
          * Transient: say so, as for a database that is away. */
         log_warn("query timed out: %s", db_error(app->db));
         http_header(resp, "Retry-After", "1");

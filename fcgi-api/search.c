@@ -5,9 +5,8 @@
  * English, the last one as a prefix), matched against the GIN-indexed
  * messages.tsv of chats the caller is a member of now, newest first
  * (parley_search: sql/007_search_presence.sql picks the plan by how common
- * the words are, sql/016_search_slots.sql limits how many run at once,
- * sql/017_search_highlight.sql returns the tsquery with the hits;
- * docs/architecture.md).  Here each hit's matched words become character
+ * the words are; sql/013_search_cost.sql limits how many run at once and
+ * returns the tsquery with the hits; docs/architecture.md).  Here each hit's matched words become character
  * ranges (highlight.c) and the text is cut to a window around the first. */
 #include "search.h"
 

@@ -1,23 +1,42 @@
--- 013_search_cost.sql -- search: a query without repeated alternatives,
--- and a plan that does not read chat_id's statistics once per chat.
+-- 013_search_cost.sql -- search: a third of the database's work per
+-- search gone, and at most parley.search_slots searches at once.
 --
 -- Counted with callgrind over step 9's twelve queries (1,020,000 messages,
 -- the searcher in 200 of 1,000 chats; one single-user backend, instructions
--- per search, deterministic to 0.01 %): 12.71 M before, 11.50 M after
--- (-9.5 %).  Same ids and marked text for all twelve queries.
+-- per search, deterministic to 0.01 %; docs/bench.md): 12.71 M before,
+-- 8.86 M after.
 -- * parley_word_query OR-ed each word's 'simple', 'russian' and 'english'
 --   forms even where two are the same: a Cyrillic word's 'english' form is
 --   its 'simple' one, an ASCII word's 'russian' form is its 'english' one.
---   Every message the walk tests and every headline pass matched each
---   duplicate again.  Now each distinct form appears once (-5.6 %).
+--   Every message the walk tests matched each duplicate again.  Now each
+--   distinct form appears once (12.21 M -> 11.50 M).
 -- * The window walk's `chat_id = ANY (<the caller's chats>)` made the
 --   planner estimate each of the ~200 chat ids from chat_id's statistics
 --   (scalararraysel: 6.3 % of a search).  `chat_id + 0` has no statistics;
 --   the plan is fixed by the statement's shape (OFFSET 0, ORDER BY id DESC)
---   and the array is still hashed (-3.9 %).
--- A static statement with the membership as a hashed subplan (no planning
--- at all) was tried: +0.6 %, the subplan costs more per row than the
--- hashed array.
+--   and the array is still hashed (12.71 M -> 12.21 M).  A static
+--   statement with the membership as a hashed subplan (no planning at all)
+--   was tried: +0.6 %, the subplan costs more per row than the array.
+-- * The matched words of each hit were marked by two or three ts_headline
+--   passes (23 % of a search: each pass parses the whole message again and
+--   runs every word through the configuration's dictionaries).  The API
+--   now marks them itself (fcgi-api/highlight.c, with the same Snowball
+--   stemmers), so each row returns the query (q::text) instead of marked
+--   text: the result type changes, hence DROP and CREATE (11.50 M ->
+--   8.86 M).
+-- * parley_search_slot: at 16 searches in flight through four API workers
+--   on two cores, four ran at once, each preempted by the others (p99 58-85
+--   ms against a p50 of ~22 ms).  A search now first takes one of N slots
+--   (a transaction-level advisory lock; nothing is written), N being the
+--   session's parley.search_slots, which the API sets on every connection
+--   from its search_slots setting (default: its host's processors;
+--   docs/config.md); the others wait their turn in the lock queue, holding
+--   their API worker as they would have held it running.  Same database,
+--   wrk at 16 connections: p99 84.6 ms without, 48.0 and 46.4 ms with 2
+--   slots.  Unset or 0: no limit.  A wait counts toward statement_timeout:
+--   a backlog longer than that is answered 503 busy rather than queued
+--   without end.  Lock space: the two-key form (7151, slot); Parley takes
+--   no other advisory lock.
 
 CREATE OR REPLACE FUNCTION parley_word_query(w text, prefix boolean) RETURNS tsquery
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
@@ -39,14 +58,36 @@ BEGIN
 END
 $$;
 
--- parley_search as in 012_search_headline.sql, the walk's chat test
--- written chat_id + 0 (above).
-CREATE OR REPLACE FUNCTION parley_search(p_user bigint, p_words text[], p_chat bigint,
+-- Takes one of parley.search_slots for this transaction (above).
+CREATE FUNCTION parley_search_slot() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    n int := coalesce(nullif(current_setting('parley.search_slots', true), '')::int, 0);
+BEGIN
+    IF n <= 0 THEN
+        RETURN;
+    END IF;
+    FOR i IN 0 .. n - 1 LOOP
+        IF pg_try_advisory_xact_lock(7151, i) THEN
+            RETURN;
+        END IF;
+    END LOOP;
+    -- All taken: queue on one of them.
+    PERFORM pg_advisory_xact_lock(7151, floor(random() * n)::int);
+END
+$$;
+
+-- parley_search as in 012_search_headline.sql, with the walk's chat test
+-- as chat_id + 0, a slot taken first, and the query returned with the hits
+-- instead of marked text (all above).
+DROP FUNCTION parley_search(bigint, text[], bigint, bigint, int);
+
+CREATE FUNCTION parley_search(p_user bigint, p_words text[], p_chat bigint,
                                          p_before bigint, p_limit int)
 RETURNS TABLE (id bigint, chat_id bigint, sender_id bigint, sender_username text,
                content text, created_at text, edited_at text, deleted boolean,
                client_id text, seq bigint, mentions text, reply_to text,
-               reactions text, system text, marked text)
+               reactions text, system text, query text)
 LANGUAGE plpgsql VOLATILE
 -- A sequential scan is never the way to a page of matches in a big table,
 -- but the planner's guess for a prefix word (1.5 % of the rows, whatever
@@ -55,11 +96,6 @@ SET enable_seqscan = off AS $$
 DECLARE
     search_window constant bigint := 20000;
     q     tsquery := parley_search_query(p_words);
-    opt   text := format('HighlightAll=true,StartSel=%s,StopSel=%s', chr(2), chr(3));
-    -- An ASCII letter next to a non-ASCII character (or across a hyphen):
-    -- the only text in which 'english' can mark a word (below).
-    mixed constant text := '[A-Za-z][^\u0001-\u007F]|[^\u0001-\u007F][A-Za-z]'
-                           '|[A-Za-z]-[^\u0001-\u007F]|[^\u0001-\u007F]-[A-Za-z]';
     mine  bigint[];
     hi    bigint;
     ids   bigint[];
@@ -68,6 +104,8 @@ BEGIN
     IF q IS NULL THEN
         RETURN;
     END IF;
+    -- One of parley.search_slots at a time (above).
+    PERFORM parley_search_slot();
     IF p_chat = 0 THEN
         SELECT array_agg(cm.chat_id) INTO mine FROM chat_members cm WHERE cm.user_id = p_user;
     ELSE
@@ -108,17 +146,12 @@ BEGIN
             ids := coalesce(ids, '{}') || coalesce(older, '{}');
         END IF;
     END IF;
-    -- The 'english' headline pass only where it can mark a word the other
-    -- two did not (see above); h.t is NULL for the has_more row.
+    -- Every row carries the query; the API marks the words it matched
+    -- (fcgi-api/highlight.c).
     RETURN QUERY
-        SELECT mv.*, CASE WHEN mv.content ~ mixed THEN ts_headline('english', h.t, q, opt)
-                          ELSE h.t END
+        SELECT mv.*, q::text
           FROM unnest(ids) WITH ORDINALITY AS x(id, n)
           JOIN message_v mv ON mv.id = x.id
-          CROSS JOIN LATERAL (SELECT CASE WHEN x.n <= p_limit - 1 OR p_limit = 1 THEN
-                   ts_headline('russian', ts_headline('simple',
-                       translate(mv.content, chr(2) || chr(3), '  '), q, opt), q, opt)
-               END AS t) h
          ORDER BY x.n;
 END
 $$;

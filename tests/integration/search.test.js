@@ -141,7 +141,7 @@ test('a long message gives a window around the match, with ranges into the snipp
   assert.deepEqual(marked(hit), [tag]);
 });
 
-// sql/016_search_slots.sql: a search first takes one of parley.search_slots
+// sql/013_search_cost.sql: a search first takes one of parley.search_slots
 // (the API sets it on each connection from search_slots, by default its
 // host's processors).  With every slot held by another session, a search
 // waits; once they are released it answers, with its hits.
