@@ -6,8 +6,9 @@
  * messages.tsv of chats the caller is a member of now, newest first
  * (parley_search: sql/007_search_presence.sql picks the plan by how common
  * the words are; sql/013_search_cost.sql limits how many run at once and
- * returns the tsquery with the hits; docs/architecture.md).  Here each hit's matched words become character
- * ranges (highlight.c) and the text is cut to a window around the first. */
+ * returns the tsquery with the hits; docs/architecture.md).  Here each
+ * hit's matched words become character ranges (highlight.c) and the text
+ * is cut to a window around the first. */
 #include "search.h"
 
 #include "access.h"
