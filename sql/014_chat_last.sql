@@ -79,16 +79,8 @@ BEGIN
 END
 $$;
 
--- Existing chats get their card.
-UPDATE chats c
-   SET (lm_id, lm_chat_id, lm_sender_id, lm_sender_username, lm_content,
-        lm_created_at, lm_edited_at, lm_deleted, lm_client_id, lm_seq,
-        lm_mentions, lm_reply_to, lm_reactions, lm_system) =
-       (SELECT v.id, v.chat_id, v.sender_id, v.sender_username, v.content,
-               v.created_at, v.edited_at, v.deleted, v.client_id, v.seq,
-               v.mentions, v.reply_to, v.reactions, v.system
-          FROM message_v v WHERE v.id = c.last_message_id)
- WHERE c.last_message_id IS NOT NULL;
+-- Existing chats get their card (one chat at a time: a migration, once).
+SELECT parley_card_refresh(c.id) FROM chats c WHERE c.last_message_id IS NOT NULL;
 
 -- A new last message written without its card: fill it from message_v
 -- (the message was inserted by an earlier statement, so it is visible).

@@ -141,48 +141,51 @@ test('a long message gives a window around the match, with ranges into the snipp
   assert.deepEqual(marked(hit), [tag]);
 });
 
-// sql/013_search_cost.sql: a search first takes one of parley.search_slots
-// (the API sets it on each connection from search_slots, by default its
-// host's processors).  With every slot held by another session, a search
-// waits; once they are released it answers, with its hits.
-test('a search waits for a free search slot, then answers', { timeout: 60000 }, async () => {
+// A psql session holding every search slot (0..63, more than any
+// search_slots here) until release() (sql/013_search_cost.sql).
+async function holdAllSlots() {
   const { spawn } = require('node:child_process');
-  const a = await newUser(S); const b = await newUser(S);
-  const g = await group(a, [b]);
-  const tag = `zs${Date.now().toString(36)}`;
-  const m = await post(a, g.id, `slot test ${tag}`);
-  // One psql session takes slots 0..63 (more than any search_slots here).
   const holder = spawn('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   holder.stdout.on('data', (d) => { out += d; });
   holder.stdin.write("SELECT count(pg_advisory_lock(7151, i)) FROM generate_series(0, 63) i;\n");
   for (let i = 0; i < 100 && !out.includes('64'); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(out.includes('64'), `the slots were taken: ${out}`);
+  return {
+    unlock: () => holder.stdin.write('SELECT pg_advisory_unlock_all();\n'),
+    release: () => holder.stdin.end('SELECT pg_advisory_unlock_all();\n\\q\n'),
+  };
+}
+
+// sql/013_search_cost.sql: a search first takes one of parley.search_slots
+// (the API sets it on each connection from search_slots, by default its
+// host's processors).  With every slot held by another session, a search
+// waits; once they are released it answers, with its hits.
+test('a search waits for a free search slot, then answers', { timeout: 60000 }, async () => {
+  const a = await newUser(S); const b = await newUser(S);
+  const g = await group(a, [b]);
+  const tag = `zs${Date.now().toString(36)}`;
+  const m = await post(a, g.id, `slot test ${tag}`);
+  const holder = await holdAllSlots();
   try {
     let done = null;
     const p = search(b, q(tag)).then((r) => { done = r; });
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(done, null, 'the search waited while every slot was held');
-    holder.stdin.write('SELECT pg_advisory_unlock_all();\n');
+    holder.unlock();
     await p;
     assert.equal(done.status, 200, done.text);
     assert.deepEqual(done.json.results.map((h) => h.message.id), [m.id]);
   } finally {
-    holder.stdin.end('\\q\n');
+    holder.release();
   }
 });
 
 // A search that waits for a slot longer than db_timeout_ms (5 s here) is
 // answered 503 busy with Retry-After, not left hanging or a 500.
 test('a search that waits past db_timeout_ms answers 503 busy', { timeout: 60000 }, async () => {
-  const { spawn } = require('node:child_process');
   const a = await newUser(S);
-  const holder = spawn('psql', [S.dbUrl, '-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  holder.stdout.on('data', (d) => { out += d; });
-  holder.stdin.write("SELECT count(pg_advisory_lock(7151, i)) FROM generate_series(0, 63) i;\n");
-  for (let i = 0; i < 100 && !out.includes('64'); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(out.includes('64'), `the slots were taken: ${out}`);
+  const holder = await holdAllSlots();
   try {
     const t0 = Date.now();
     const r = await search(a, q('anything'));
@@ -191,7 +194,7 @@ test('a search that waits past db_timeout_ms answers 503 busy', { timeout: 60000
     assert.equal(r.headers.get('retry-after'), '1');
     assert.ok(Date.now() - t0 >= 4000, 'it waited for its slot first');
   } finally {
-    holder.stdin.end('SELECT pg_advisory_unlock_all();\n\\q\n');
+    holder.release();
   }
   const r = await search(a, q('anything'));
   assert.equal(r.status, 200, 'and searches again once the slots are free');
