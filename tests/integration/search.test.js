@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { getStack } = require('../lib/stack');
-const { api, newUser } = require('../lib/client');
+const { api, newUser, runSql } = require('../lib/client');
 
 let S;
 test.before(async () => { S = await getStack(); });
@@ -198,4 +198,39 @@ test('a search that waits past db_timeout_ms answers 503 busy', { timeout: 60000
   }
   const r = await search(a, q('anything'));
   assert.equal(r.status, 200, 'and searches again once the slots are free');
+});
+
+// sql/016_tsv_ascii.sql skips the 'russian' pass for ASCII-only text: its
+// lexemes must be exactly those of all three passes, for every token type
+// the parser yields from ASCII, and for stored messages too; other text
+// still takes the three passes, positions and all.
+test('an ASCII post is indexed with the same lexemes as the three passes', async () => {
+  const texts = [
+    'The runners were running quickly, and the RUNNING stopped',
+    'state-of-the-art self-hosted re-run co-operate',
+    'mail bob.smith+tag@example.com or see https://example.org/a/b?c=d#e now',
+    'host db-1.internal.example.net path /var/log/syslog.1 file report.pdf',
+    'version 10.2.3-rc1 floats 3.14 -2.5e10 ints 42 007 -17 mixed abc123 x86_64',
+    "it's a don't isn't; (parens) [brackets] {braces} <tags> & | ! :* <->",
+    'a an the of to in is was be been being have has had do does did',
+    "O'Reilly McDonald's CamelCase snake_case kebab-case UPPER lower",
+    '',
+  ];
+  const three = (t) => `to_tsvector('simple', ${t}) || to_tsvector('russian', ${t}) || to_tsvector('english', ${t})`;
+  const lit = (t) => `'${t.replace(/'/g, "''")}'`;
+  for (const t of texts) {
+    const got = runSql(S, `SELECT tsvector_to_array(parley_tsv(${lit(t)}))::text`);
+    const want = runSql(S, `SELECT tsvector_to_array(${three(lit(t))})::text`);
+    assert.equal(got, want, `lexemes of ${JSON.stringify(t)}`);
+  }
+  // Any non-ASCII byte: the three passes, identical vectors.
+  for (const t of ['Тест WebSocket работает', 'Les naïves façades', 'ascii then é']) {
+    assert.equal(runSql(S, `SELECT parley_tsv(${lit(t)}) = (${three(lit(t))})`), 't', t);
+  }
+  // What a post stores.
+  const a = await newUser(S); const b = await newUser(S);
+  const g = await group(a, [b]);
+  const m = await post(a, g.id, texts[0]);
+  assert.equal(runSql(S, `SELECT tsvector_to_array(tsv) = tsvector_to_array(${three('content')})
+                            FROM messages WHERE id = ${Number(m.id)}`), 't');
 });
