@@ -7,7 +7,8 @@
 -- exactly as 'english' does: on ASCII text its lexemes are 'english''s, so
 -- that pass only repeats work.  callgrind of a single-user backend, 128
 -- plain posts into direct chats: 1.54 M -> 1.47 M instructions a post
--- (-4.8 %; docs/bench.md, "Where a plain post's database work goes").
+-- (-4.8 %; docs/bench.md, "Issue 13 on a faster machine, and where a plain
+-- post's database work goes").
 --
 -- The lexemes, and so every search's matches, are those of the three
 -- passes (tests/integration/search.test.js compares both for ASCII texts
