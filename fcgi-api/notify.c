@@ -2,10 +2,13 @@
 #include "notify.h"
 
 #include "bus.h"
+#include "event.h"
 #include "log.h"
+#include "pubslot.h"
 #include "xmem.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +19,46 @@ struct notify {
     void *sock;
     uint64_t pub;            /* this process's publisher id */
     uint64_t seq;            /* last sequence number used (sent or dropped) */
+    struct pubslot *slot;    /* pub and seq kept in a file, or NULL */
     unsigned long dropped;
 };
+
+/* The publisher id and numbering: a dead worker's, continued, when
+ * pub_state_dir holds one (pubslot.h); a new random id otherwise.  Returns
+ * 1 when a dead worker's numbering was adopted. */
+static int notify_publisher(struct notify *n, const struct pl_config *cfg)
+{
+    char err[256];
+    int adopted = 0;
+
+    n->pub = bus_new_publisher();
+    if (!cfg->pub_state_dir[0])
+        return 0;
+    n->slot = pubslot_open(cfg->pub_state_dir, &adopted, err, sizeof err);
+    if (!n->slot) {
+        /* Not fatal: events still flow; only the last ones of a killed
+         * worker would go unnoticed. */
+        log_warn("publisher slot: %s", err);
+        return 0;
+    }
+    n->pub = pubslot_pub(n->slot);
+    return adopted;
+}
+
+/* After adopting a dead worker's numbering: an envelope for no one, so the
+ * daemons see at once whether the dead worker's last envelopes arrived
+ * (a gap, then a resync), instead of at this worker's first real event. */
+static void notify_resume(struct notify *n)
+{
+    json_object *ev = json_object_new_object();
+    size_t len;
+    char *env = event_encode("publisher_resumed", 0, ev, NULL, 0, &len);
+
+    if (notify_send(n, env, len) == 0)
+        log_info("publisher %016" PRIx64 ": continued a stopped worker's numbering", n->pub);
+    free(env);
+    json_object_put(ev);
+}
 
 struct notify *notify_new(const struct pl_config *cfg, char *err, size_t errlen)
 {
@@ -25,8 +66,8 @@ struct notify *notify_new(const struct pl_config *cfg, char *err, size_t errlen)
     int linger = 200;    /* exit may take 0.2 s to flush, never hang */
     int immediate = 0;   /* queue while the forwarder restarts */
     int sndhwm = (int)cfg->zmq_sndhwm;
+    int adopted = notify_publisher(n, cfg);
 
-    n->pub = bus_new_publisher();
     n->ctx = zmq_ctx_new();
     if (!n->ctx)
         goto fail;
@@ -40,6 +81,8 @@ struct notify *notify_new(const struct pl_config *cfg, char *err, size_t errlen)
         goto fail_msg;
     if (zmq_connect(n->sock, cfg->zmq_events) != 0)
         goto fail;
+    if (adopted)
+        notify_resume(n);
     return n;
 fail:
     snprintf(err, errlen, "zmq PUSH to %s: %s", cfg->zmq_events, zmq_strerror(errno));
@@ -57,6 +100,7 @@ void notify_destroy(struct notify **np)
         zmq_close(n->sock);
     if (n->ctx)
         zmq_ctx_term(n->ctx);
+    pubslot_close(&n->slot);
     free(n);
     *np = NULL;
 }
@@ -64,7 +108,9 @@ void notify_destroy(struct notify **np)
 int notify_send(struct notify *n, const char *buf, size_t len)
 {
     char hdr[BUS_HEADER_MAX];
-    size_t hlen = bus_header(hdr, BUS_KIND_EVENT, n->pub, ++n->seq);
+    /* Stored in the slot before the envelope is queued (pubslot.h). */
+    uint64_t seq = n->slot ? pubslot_next(n->slot) : ++n->seq;
+    size_t hlen = bus_header(hdr, BUS_KIND_EVENT, n->pub, seq);
 
     /* Both frames or neither: the first is queued only when the socket can
      * take a message, and libzmq queues the parts of a message atomically. */

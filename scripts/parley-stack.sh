@@ -124,6 +124,15 @@ CONF
     log "wrote the event bus settings and new CURVE keys to $CONF"
 }
 
+# The API workers' publisher slots (fcgi-api/pubslot.h): a worker started in
+# place of a killed one continues its event numbering, so the daemons see
+# the events it lost.  Added to an older parley.conf too.
+write_pub_conf() {
+    mkdir -p "$VAR/run/api-pub" && chmod 0700 "$VAR/run/api-pub"
+    grep -q '^pub_state_dir' "$CONF" && return 0
+    echo "pub_state_dir = $VAR/run/api-pub" >> "$CONF"
+}
+
 # A state folder made with PARLEY_DATABASE_URL remembers it: no private cluster.
 private_pg() { [ ! -f "$VAR/external-db" ]; }
 
@@ -429,6 +438,7 @@ init() {
     mkdir -p "$VAR/log" "$VAR/run"
     write_conf
     write_bus_conf
+    write_pub_conf
     pg_start
     migrate
 }

@@ -7,7 +7,8 @@
  * Every bus message is two frames: a short header, then the body.
  *
  *   header  "e<16 hex digits>:<decimal>"  an event envelope (event.h) from
- *           publisher <id> (random per process) with sequence number <n>,
+ *           publisher <id> (random per process, or continued from a killed
+ *           API worker: fcgi-api/pubslot.h) with sequence number <n>,
  *           1, 2, 3... per publisher, counting also envelopes the
  *           publisher had to drop;
  *           "n"  a note (a daemon's ws_connect/ws_disconnect/bad_envelope)

@@ -49,6 +49,7 @@ static const struct cfg_key cfg_keys[] = {
     NUM(login_addr_max, "100", 1, 1000000),
     NUM(login_window_secs, "900", 1, 86400),
     STR(zmq_fanout, "", 0),
+    STR(pub_state_dir, "", 0),
     STR(zmq_curve_server, "", 0),
     STR(zmq_curve_public, "", 0),
     STR(zmq_curve_secret, "", 0),

@@ -35,6 +35,8 @@ struct pl_config {
     /* The event bus (docs/architecture.md, docs/config.md). */
     char *zmq_fanout;      /* forwarder PUB a ws-daemon SUBscribes to;
                               "" = standalone daemon, PULL bound on zmq_events */
+    char *pub_state_dir;   /* API workers' publisher slots (fcgi-api/pubslot.h);
+                              "" = none */
     char *zmq_curve_server;  /* forwarder's CURVE public key; "" = no CURVE */
     char *zmq_curve_public;  /* this host's CURVE key pair (Z85) */
     char *zmq_curve_secret;

@@ -142,7 +142,7 @@ class Reader {
     this.ws = null;
     this.stopped = false;
     this.attempt = 0;
-    this.stats = { wsNew: 0, wsDupFrames: 0, syncNew: 0, reloadNew: 0, syncCalls: 0, syncFailures: 0, resets: 0, incremental: 0, connects: 0, openFailures: 0, maxSyncChanges: 0 };
+    this.stats = { wsNew: 0, wsDupFrames: 0, syncNew: 0, reloadNew: 0, syncCalls: 0, syncFailures: 0, resets: 0, incremental: 0, resyncEvents: 0, connects: 0, openFailures: 0, maxSyncChanges: 0 };
     this.closes = [];              // {t, code, reason}
     this.reconnectMs = [];         // close -> next 'connected', per reconnect
     this.wsSeen = new Map();       // message id -> frames received for it
@@ -227,6 +227,13 @@ class Reader {
         this.attempt = 0;
         this.stats.connects++;
         if (this.closes.length) this.reconnectMs.push(Date.now() - this.closes[this.closes.length - 1].t);
+        this.resync();
+        return;
+      }
+      // As the page does (www/js/sync.js), minus its random delay: a
+      // daemon that may have missed events says so, and the reader syncs.
+      if (msg.type === 'resync') {
+        this.stats.resyncEvents++;
         this.resync();
         return;
       }
@@ -390,7 +397,7 @@ async function verify(S, env, name, opts = {}) {
     };
     rows.push(row);
     lines.push(`DRILL ${name} reader ${r.label}: posted ${posted} / stored ${stored.length} / delivered ${delivered} / lost ${lost.length} / duplicated ${duplicated}` +
-      `  (ws new_message frames ${r.stats.wsNew}, repeated ws frames ${r.stats.wsDupFrames}, new via sync ${r.stats.syncNew}, new via reset reload ${r.stats.reloadNew}, closes ${r.closes.length} ${JSON.stringify(r.closes.map((c) => c.code))}, reconnect ms ${JSON.stringify(r.reconnectMs)}, connects ${r.stats.connects}, incremental syncs ${r.stats.incremental}, resets ${r.stats.resets}, largest sync ${r.stats.maxSyncChanges})`);
+      `  (ws new_message frames ${r.stats.wsNew}, repeated ws frames ${r.stats.wsDupFrames}, new via sync ${r.stats.syncNew}, new via reset reload ${r.stats.reloadNew}, closes ${r.closes.length} ${JSON.stringify(r.closes.map((c) => c.code))}, reconnect ms ${JSON.stringify(r.reconnectMs)}, connects ${r.stats.connects}, incremental syncs ${r.stats.incremental}, resync events ${r.stats.resyncEvents}, resets ${r.stats.resets}, largest sync ${r.stats.maxSyncChanges})`);
     if (r.error) problems.push(`${r.label}: ${r.error.message}`);
     if (lost.length) {
       // What happened to the lost ones on the sending side.
