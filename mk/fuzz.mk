@@ -32,7 +32,8 @@ FUZZ_BINS    := $(addprefix $(FUZZ_DIR)/,$(FUZZ_NAMES))
 
 # Sources each target links besides its own file and shared/.
 FUZZ_API_BASE := fcgi-api/db.c fcgi-api/http.c fcgi-api/render.c fcgi-api/reply.c \
-                 fcgi-api/throttle.c fcgi-api/sessions.c fcgi-api/notify.c
+                 fcgi-api/throttle.c fcgi-api/sessions.c fcgi-api/notify.c \
+                 fcgi-api/pubslot.c
 FUZZ_SRC_fuzz_router     := fcgi-api/http.c
 FUZZ_SRC_fuzz_json_body  := tests/fuzz/api_auth.c tests/fuzz/api_chats.c \
                             tests/fuzz/api_messages.c fcgi-api/events.c \
