@@ -52,7 +52,7 @@ static void notify_resume(struct notify *n)
 {
     json_object *ev = json_object_new_object();
     size_t len;
-    char *env = event_encode("publisher_resumed", 0, ev, NULL, 0, &len);
+    char *env = event_encode(BUS_RESUMED_TYPE, 0, ev, NULL, 0, &len);
 
     if (notify_send(n, env, len) == 0)
         log_info("publisher %016" PRIx64 ": continued a stopped worker's numbering", n->pub);

@@ -89,8 +89,11 @@ static int pubslot_adopt(const char *dir, const char *mine)
         close(fd);
         if (n != (ssize_t)sizeof rec || memcmp(rec.magic, PUBSLOT_MAGIC, sizeof PUBSLOT_MAGIC) != 0)
             continue;
-        if (pid != (int)getpid() && pubslot_start_of((pid_t)pid) == rec.start)
-            continue;   /* its worker is alive */
+        if (pid != (int)getpid()) {
+            uint64_t start = pubslot_start_of((pid_t)pid);
+            if (start != 0 && start == rec.start)
+                continue;   /* its worker is alive */
+        }
         /* Exactly one starting worker's rename finds the file. */
         adopted = rename(path, mine) == 0;
     }

@@ -28,6 +28,9 @@
 #define BUS_KIND_EVENT 'e'
 #define BUS_KIND_NOTE 'n'
 #define BUS_HEADER_MAX 40
+/* The envelope (for no one) an API worker sends first when it continues a
+ * killed worker's numbering (fcgi-api/pubslot.h). */
+#define BUS_RESUMED_TYPE "publisher_resumed"
 
 /* A random publisher id (never 0). */
 uint64_t bus_new_publisher(void);

@@ -88,7 +88,7 @@ static void zb_tick(lws_sorted_usec_list_t *sul);
 static void zb_monitor(struct zmq_bridge *zb);
 static void zb_resync(struct zmq_bridge *zb, const char *reason);
 static void zb_resync_flush(struct zmq_bridge *zb);
-static void zb_track(struct zmq_bridge *zb, uint64_t pub, uint64_t seq);
+static void zb_track(struct zmq_bridge *zb, uint64_t pub, uint64_t seq, int resumed);
 static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *parts, int nparts, int extra);
 static int zb_callback(struct lws *wsi, enum lws_callback_reasons reason,
                        void *user, void *in, size_t len);
@@ -243,8 +243,12 @@ void zmq_bridge_destroy(struct zmq_bridge **zbp)
 
 /* Follows publisher `pub`; a jump past seq + 1 means envelopes were lost
  * between it and us.  A publisher seen for the first time sets the base
- * (what came before is covered by the resync on (re)connection). */
-static void zb_track(struct zmq_bridge *zb, uint64_t pub, uint64_t seq)
+ * (what came before is covered by the resync on (re)connection), unless
+ * `resumed`: an API worker continuing a killed one's numbering
+ * (fcgi-api/pubslot.h), whose earlier envelopes we never saw, so the last
+ * of them may have died with it.  (They may also predate our connection;
+ * one resync too many is harmless.) */
+static void zb_track(struct zmq_bridge *zb, uint64_t pub, uint64_t seq, int resumed)
 {
     struct zb_pub *p = NULL, *oldest = NULL;
 
@@ -262,6 +266,11 @@ static void zb_track(struct zmq_bridge *zb, uint64_t pub, uint64_t seq)
         p->id = pub;
         p->seq = seq;
         p->used = zb->uses;
+        if (resumed && seq > 1) {
+            log_warn("publisher %016" PRIx64 " resumed at %" PRIu64 " and never seen "
+                     "before; clients will resync", pub, seq);
+            zb_resync(zb, "gap");
+        }
         return;
     }
     p->used = zb->uses;
@@ -296,7 +305,7 @@ static void zb_handle(struct zmq_bridge *zb, zmq_msg_t *parts, int nparts, int e
         snprintf(err, sizeof err, "envelope without a bus header");
     } else if (event_decode(zmq_msg_data(body), len, &env, err, sizeof err) == 0) {
         if (nparts == 2)
-            zb_track(zb, pub, seq);
+            zb_track(zb, pub, seq, strcmp(env.type, BUS_RESUMED_TYPE) == 0);
         notes_repeat(w->notes, body);
         w->m.events_in++;
         log_debug("event %s seq %lld for %zu recipients", env.type, env.seq,

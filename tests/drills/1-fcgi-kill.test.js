@@ -118,6 +118,7 @@ test('drill 1: readers that stay connected also get a message whose first send d
 const fs = require('node:fs');
 const path = require('node:path');
 const { newUser, wsConnect } = require('../lib/client');
+const { execFileSync } = require('node:child_process');
 
 function slotOf(S, pid) {
   const f = path.join(S.varDir, 'run', 'api-pub', `${pid}.pub`);
@@ -184,6 +185,35 @@ test('drill 1: a worker killed before its last event left: its successor makes t
     const got = await Promise.all(socks.map((w, i) => w.waitFor((m) => w.frames.indexOf(m) >= mark[i] && m.type === 'resync', 5000)));
     console.log(`DRILL fcgi-kill: lost last event of publisher ${slot.pub.toString(16)} (#${slot.seq + 1n}); both daemons' clients got resync (${got.map((m) => m.reason).join(', ')}) ${Date.now() - t0} ms after the kill; respawn ${re.ms} ms`);
     for (const m of got) assert.equal(m.reason, 'gap');
+
+    // A killed worker whose only event was lost: a publisher no daemon has
+    // seen.  Its slot (made here, its owner dead) is adopted by one of the
+    // workers started after the kills below; that worker's first envelope
+    // says it resumes at 2, and the daemons resync.  Adopting the slot of
+    // the worker just killed (seen, nothing lost) makes no resync.
+    const ghost = { pid: execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim(), pub: 0x5eed0000n + BigInt(Date.now() % 65536) };
+    const rec = Buffer.alloc(32);
+    rec.write('PLPUB1', 0, 'latin1');
+    rec.writeBigUInt64LE(ghost.pub, 8);
+    rec.writeBigUInt64LE(1n, 16);      // its envelope 1, never sent
+    rec.writeBigUInt64LE(0n, 24);      // start time 0: no live process
+    fs.writeFileSync(path.join(S.varDir, 'run', 'api-pub', `${ghost.pid}.pub`), rec, { mode: 0o600 });
+    let adoptedGhost = false;
+    for (let k = 0; k < 8 && !adoptedGhost; k++) {
+      await H.sleep(1100);             // past the daemons' one resync a second
+      mark = socks.map((w) => w.frames.length);
+      re = await killAndRespawn(S, H.workerPids(S)[0]);
+      await H.sleep(300);
+      adoptedGhost = re.fresh.some((p) => { try { return slotOf(S, p).pub === ghost.pub; } catch (e) { return false; } });
+      const resyncs = socks.map((w, i) => w.frames.slice(mark[i]).filter((m) => m.type === 'resync'));
+      if (!adoptedGhost) {
+        socks.forEach((w, i) => assert.equal(resyncs[i].length, 0, `kill ${k + 1}: no resync when the successor continues a seen publisher`));
+        continue;
+      }
+      const got2 = await Promise.all(socks.map((w, i) => w.waitFor((m) => w.frames.indexOf(m) >= mark[i] && m.type === 'resync', 5000)));
+      console.log(`DRILL fcgi-kill: a never-seen publisher's only event lost; adopted after ${k + 1} kill(s); both daemons' clients got resync (${got2.map((m) => m.reason).join(', ')})`);
+    }
+    assert.ok(adoptedGhost, 'a respawned worker adopted the dead slot');
   } finally {
     for (const w of socks) await w.close();
   }
