@@ -6,6 +6,7 @@
 #include "testhelp.h"
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -122,6 +123,27 @@ int main(void)
     test_cond("numbered from 1", s && pubslot_next(s) == 1);
     pubslot_close(&s);
     kill_and_reap(p2);
+    remove_slots();
+
+    /* A slot whose owner's start time could not be read (0) belongs to no
+     * live process: adoptable too, whatever its pid now is. */
+    p1 = child_with_slot(3, c1);
+    kill_and_reap(p1);
+    {
+        char f[256];
+        uint64_t zero = 0;
+        int fd;
+        snprintf(f, sizeof f, "%s/%d.pub", dir, (int)p1);
+        fd = open(f, O_WRONLY);
+        test_cond("the dead slot is there", fd >= 0 &&
+                  pwrite(fd, &zero, sizeof zero, offsetof(struct pubslot_rec, start)) ==
+                      (ssize_t)sizeof zero);
+        if (fd >= 0)
+            close(fd);
+    }
+    s = pubslot_open(dir, &adopted, err, sizeof err);
+    test_cond("a slot with start time 0 is adopted", s && adopted == 1 && pubslot_pub(s) == c1[0]);
+    pubslot_close(&s);
     remove_slots();
 
     s = pubslot_open("/nonexistent/parley", &adopted, err, sizeof err);
