@@ -8,8 +8,8 @@
  * so a daemon sees any loss as a gap and tells its clients to resync
  * (shared/bus.h).  With pub_state_dir set, both live in a publisher slot
  * (pubslot.h) that the worker started in place of a killed one continues,
- * so the events a kill took from the socket are a gap too.  The database stays the record; clients catch up with
- * /api/sync. */
+ * so the events a kill took from the socket are a gap too.  The database
+ * stays the record; clients catch up with /api/sync. */
 #ifndef PL_NOTIFY_H
 #define PL_NOTIFY_H
 
