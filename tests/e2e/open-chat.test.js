@@ -40,6 +40,9 @@ test('opening a chat asks for it only when another device moved the read marker'
     if (req.method() === 'GET' && new RegExp(`/api/chats/${c1.id}$`).test(new URL(req.url()).pathname)) chatGets.push(req.url());
   });
   await h.until(async () => (await h.tid(page, 'connection-status').textContent()) === 'online', 15000, 'online');
+  // "online" comes with the socket's first frame, maybe before the chat
+  // list: a message for a chat not listed yet makes the page fetch it.
+  await h.chatItem(page, c1.id).waitFor({ timeout: 10000 });
 
   // 1. New messages arrive live; the marker from the chat list is current.
   for (let i = 1; i <= 3; i++) await h.postMessage(stack, B, c1.id, `live ${i}`);

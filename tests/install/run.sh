@@ -130,7 +130,9 @@ check "unit: parley-api.service runs the pool as parley on the socket" \
 check "snippet: the routes of deploy/lighttpd/50-parley.conf, verbatim" \
     bash -c "tail -n $(wc -l < deploy/lighttpd/50-parley.conf) '$S/etc/lighttpd/conf-available/50-parley.conf' | cmp -s - deploy/lighttpd/50-parley.conf"
 check "unit: ExecStart is the installed parley-wsd" grep -qx 'ExecStart=/usr/local/lib/parley/parley-wsd' "$S/usr/local/lib/systemd/system/parley-wsd.service"
-check "units: no @TOKEN@ left" bash -c "! grep -rq '@[A-Z]*@' '$S/usr/local/lib/systemd' '$S/etc'"
+# parley.conf and bus-keys.allow are left out: their CURVE keys are Z85,
+# whose alphabet has '@' (a key like "…@QX@…" failed this check at random).
+check "units: no @TOKEN@ left" bash -c "! grep -rq --exclude=parley.conf --exclude=bus-keys.allow '@[A-Z]*@' '$S/usr/local/lib/systemd' '$S/etc'"
 # An upgrade keeps the operator's config.
 echo "# operator edit" >> "$S/etc/parley/parley.conf"
 echo "# operator edit" >> "$S/etc/parley/lighttpd-site.conf"
