@@ -229,7 +229,11 @@ test('a failed send is kept with Retry (same client_id); a lost answer never sho
   const retry = entry.getByRole('button', { name: 'Retry' });
   assert.equal(await retry.isVisible(), true);
   await ctxA.setOffline(false);
-  if (await retry.count()) await retry.click().catch(() => {});   // (a reconnect may have resent it already)
+  // A reconnect may resend it first, and the button goes away between
+  // count() and click(): a short timeout, not Playwright's 30 s wait for a
+  // button that will not come back (that wait alone outlasted the until()
+  // below under ASan in .ci/run).
+  if (await retry.count()) await retry.click({ timeout: 500 }).catch(() => {});
   await h.until(async () => (await entry.getAttribute('data-message-id')), 15000, 'confirmed after retry');
   const offline = bodies.filter((b) => b.content === 'sent while offline');
   assert.ok(offline.length >= 2, 'sent, then retried');
@@ -253,7 +257,7 @@ test('a failed send is kept with Retry (same client_id); a lost answer never sho
     if ((await lost.count()) !== 1) return false;
     if (await lost.getAttribute('data-message-id')) return true;
     const r = lost.getByRole('button', { name: 'Retry' });
-    if (await r.count()) await r.click().catch(() => {});
+    if (await r.count()) await r.click({ timeout: 500 }).catch(() => {});
     return false;
   }, 15000, 'lost answer settled');
   await pageA.unroute('**/api/chats/*/messages');
