@@ -9,6 +9,10 @@
 #include "log.h"
 #include "render.h"
 #include "shape.h"
+#include "xmem.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 /* The caller's chats (all, or one), and their members; each comes in two
  * forms so that no statement needs an "any chat" OR that defeats its plan.
@@ -26,7 +30,7 @@
 
 static const struct db_stmt st_chats_all = {
     "chatview_rows_all",
-    CHATVIEW_SELECT " WHERE cm.user_id = $1 ORDER BY c.updated_at DESC, c.id DESC", 1
+    CHATVIEW_SELECT " WHERE cm.user_id = $1", 1
 };
 static const struct db_stmt st_chats_one = {
     "chatview_rows_one", CHATVIEW_SELECT " WHERE cm.user_id = $1 AND cm.chat_id = $2", 2
@@ -40,6 +44,25 @@ static const struct db_stmt st_members_one = {
     CHATVIEW_MEMBERS " WHERE mine.user_id = $1 AND mine.chat_id = $2 ORDER BY cm.chat_id, u.id", 2
 };
 
+/* A chat row's place in the list: most recent activity first, then the
+ * higher id (the order a SQL sort gave, which cost PostgreSQL a copy of
+ * every wide row). */
+struct chatview_key {
+    const char *updated;    /* timestamp text: sorts as text */
+    long long id;
+    int row;
+};
+
+static int chatview_key_cmp(const void *a, const void *b)
+{
+    const struct chatview_key *x = a, *y = b;
+    int c = strcmp(y->updated, x->updated);
+
+    if (c)
+        return c;
+    return (y->id > x->id) - (y->id < x->id);
+}
+
 /* Writes the caller's chats (all when chat_id is 0, else that one if a
  * member) into w, comma-separated, most recent activity first; *n is how
  * many.  Each is written straight from the rows (no json-c tree): the list
@@ -49,25 +72,37 @@ static enum db_status chatview_write(struct app *app, long long user_id, long lo
 {
     char uid[ID_BUF], cid[ID_BUF];
     const char *params[2] = { render_id(uid, user_id), render_id(cid, chat_id) };
-    PGresult *r = NULL, *m = NULL;
+    const struct db_stmt *sts[2] = { chat_id ? &st_chats_one : &st_chats_all,
+                                     chat_id ? &st_members_one : &st_members_all };
+    const char *const *ps[2] = { params, params };
+    PGresult *res[2] = { NULL, NULL }, *r, *m;
+    struct chatview_key *keys = NULL;
     enum db_status st;
 
     *n = 0;
-    st = db_run(app->db, chat_id ? &st_chats_one : &st_chats_all, params, &r);
+    /* Both statements in one round trip (db_run_many). */
+    st = db_run_many(app->db, 2, sts, ps, res);
     if (st != DB_OK)
         goto out;
-    st = db_run(app->db, chat_id ? &st_members_one : &st_members_all, params, &m);
-    if (st != DB_OK)
-        goto out;
+    r = res[0];
+    m = res[1];
     *n = PQntuples(r);
+    keys = xmalloc((size_t)(*n ? *n : 1) * sizeof *keys);
+    for (int i = 0; i < *n; i++) {
+        keys[i].updated = PQgetvalue(r, i, SHAPE_CHAT_UPDATED);
+        keys[i].id = render_int64(r, i, SHAPE_CHAT_ID);
+        keys[i].row = i;
+    }
+    qsort(keys, (size_t)*n, sizeof *keys, chatview_key_cmp);
     for (int i = 0; i < *n; i++) {
         if (i)
             jsonw_lit(w, ",");
-        shape_chat_write(w, r, i, m, user_id);
+        shape_chat_write(w, r, keys[i].row, m, user_id);
     }
 out:
-    PQclear(r);
-    PQclear(m);
+    free(keys);
+    PQclear(res[0]);
+    PQclear(res[1]);
     return st;
 }
 

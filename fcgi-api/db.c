@@ -151,30 +151,38 @@ static enum db_status db_prepare(struct db *db, const struct db_stmt *st)
     return DB_OK;
 }
 
-/* The pipeline of the guard and st (db.h): both sent, then one Sync, so
- * they share one implicit transaction.  Expected results, in order: the
- * guard's (then NULL), st's or PGRES_PIPELINE_ABORTED (then NULL), and
- * PGRES_PIPELINE_SYNC.  A broken connection ends the loop early. */
-static enum db_status db_try_guarded(struct db *db, const struct db_stmt *st,
-                                     const char *const *params, PGresult **res)
+/* Sends the k statements sts[] in one pipeline with one Sync, so they share
+ * one implicit transaction and one round trip.  Expected results, in order:
+ * one per statement (its result, or PGRES_PIPELINE_ABORTED after an earlier
+ * one failed), each followed by NULL, then PGRES_PIPELINE_SYNC.  A broken
+ * connection ends the loop early.  On DB_OK got[0..k-1] hold the results,
+ * which the caller checks and PQclears; otherwise all are NULL. */
+static enum db_status db_try_pipeline(struct db *db, int k, const struct db_stmt *const *sts,
+                                      const char *const *const *params, PGresult **got)
 {
-    PGresult *got[2] = { NULL, NULL }, *r;
+    PGresult *r;
     int q = 0, nulls = 0, synced = 0;
-    enum db_status out;
 
+    for (int i = 0; i < k; i++)
+        got[i] = NULL;
     if (!PQenterPipelineMode(db->conn)) {
         db_set_error(db, "pipeline", PQerrorMessage(db->conn));
         return DB_FAILED;
     }
-    if (!PQsendQueryPrepared(db->conn, db->guard->name, db->guard->nparams,
-                             db->guard_params, NULL, NULL, 0) ||
-        !PQsendQueryPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0) ||
-        !PQpipelineSync(db->conn)) {
+    for (int i = 0; i < k; i++) {
+        if (!PQsendQueryPrepared(db->conn, sts[i]->name, sts[i]->nparams, params[i], NULL,
+                                 NULL, 0)) {
+            db_set_error(db, "pipeline send", PQerrorMessage(db->conn));
+            db_disconnect(db);
+            return DB_DOWN;
+        }
+    }
+    if (!PQpipelineSync(db->conn)) {
         db_set_error(db, "pipeline send", PQerrorMessage(db->conn));
         db_disconnect(db);
         return DB_DOWN;
     }
-    while (!synced && nulls < 4) {
+    while (!synced && nulls < k + 2) {
         r = PQgetResult(db->conn);
         if (!r) {
             /* NULL ends one query's results; on a dead connection it is
@@ -182,89 +190,125 @@ static enum db_status db_try_guarded(struct db *db, const struct db_stmt *st,
             nulls++;
             if (PQstatus(db->conn) != CONNECTION_OK)
                 break;
-            if (q < 2 && got[q])
+            if (q < k && got[q])
                 q++;
             continue;
         }
         if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
             synced = 1;
             PQclear(r);
-        } else if (q < 2 && !got[q]) {
+        } else if (q < k && !got[q]) {
             got[q] = r;
         } else {
             PQclear(r);
         }
     }
     if (!synced || !PQexitPipelineMode(db->conn)) {
-        PQclear(got[0]);
-        PQclear(got[1]);
+        for (int i = 0; i < k; i++) {
+            PQclear(got[i]);
+            got[i] = NULL;
+        }
         db_set_error(db, "pipeline", PQerrorMessage(db->conn));
         db_disconnect(db);
         return DB_DOWN;
     }
-    if (PQresultStatus(got[0]) != PGRES_TUPLES_OK) {
-        PQclear(got[1]);
-        out = db_after_failure(db, got[0], db->guard->name);
-        db->guard_state = DB_GUARD_FAILED;
-        db->guard_refused = strcmp(db->sqlstate, DB_GUARD_REFUSED) == 0;
-        return out;
-    }
-    PQclear(got[0]);
-    db->guard_state = DB_GUARD_PASSED;
-    if (PQresultStatus(got[1]) != PGRES_TUPLES_OK && PQresultStatus(got[1]) != PGRES_COMMAND_OK)
-        return db_after_failure(db, got[1], st->name);
-    *res = got[1];
     return DB_OK;
 }
 
-/* One attempt at running st; see db_run. */
-static enum db_status db_try(struct db *db, const struct db_stmt *st,
-                             const char *const *params, PGresult **res)
+static int db_result_ok(const PGresult *r)
 {
-    PGresult *r;
-    ExecStatusType s;
+    ExecStatusType s = PQresultStatus(r);
+    return s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
+}
+
+/* One attempt at running sts[0..n-1], behind the guard when one is pending
+ * (db.h), as one pipeline when there is more than one statement in all. */
+static enum db_status db_try_many(struct db *db, int n, const struct db_stmt *const *sts,
+                                  const char *const *const *params, PGresult **res)
+{
+    const struct db_stmt *pipe_sts[DB_PIPE_MAX + 1];
+    const char *const *pipe_params[DB_PIPE_MAX + 1];
+    PGresult *got[DB_PIPE_MAX + 1];
+    int k = 0, guarded = 0, failed = -1;
     enum db_status ps;
 
     if (db_connect(db) < 0)
         return DB_DOWN;
-    if ((ps = db_prepare(db, st)) != DB_OK)
-        return ps;
-    if (db->guard_state == DB_GUARD_PENDING && st != db->guard) {
+    if (db->guard_state == DB_GUARD_PENDING && !(n == 1 && sts[0] == db->guard)) {
         if ((ps = db_prepare(db, db->guard)) != DB_OK)
             return ps;
-        return db_try_guarded(db, st, params, res);
+        pipe_sts[k] = db->guard;
+        pipe_params[k++] = db->guard_params;
+        guarded = 1;
     }
-    r = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0);
-    s = PQresultStatus(r);
-    if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK)
-        return db_after_failure(db, r, st->name);
-    *res = r;
+    for (int i = 0; i < n; i++) {
+        if ((ps = db_prepare(db, sts[i])) != DB_OK)
+            return ps;
+        pipe_sts[k] = sts[i];
+        pipe_params[k++] = params[i];
+    }
+    if (k == 1) {
+        got[0] = PQexecPrepared(db->conn, sts[0]->name, sts[0]->nparams, params[0], NULL, NULL, 0);
+    } else if ((ps = db_try_pipeline(db, k, pipe_sts, pipe_params, got)) != DB_OK) {
+        return ps;
+    }
+    for (int i = 0; i < k && failed < 0; i++)
+        if (!db_result_ok(got[i]))
+            failed = i;
+    if (failed >= 0) {
+        for (int i = 0; i < k; i++)
+            if (i != failed)
+                PQclear(got[i]);
+        ps = db_after_failure(db, got[failed], pipe_sts[failed]->name);
+        if (guarded && failed == 0) {
+            db->guard_state = DB_GUARD_FAILED;
+            db->guard_refused = strcmp(db->sqlstate, DB_GUARD_REFUSED) == 0;
+        }
+        return ps;
+    }
+    if (guarded) {
+        PQclear(got[0]);
+        db->guard_state = DB_GUARD_PASSED;
+    }
+    for (int i = 0; i < n; i++)
+        res[i] = got[guarded + i];
     return DB_OK;
 }
 
-enum db_status db_run(struct db *db, const struct db_stmt *st,
-                      const char *const *params, PGresult **res)
+enum db_status db_run_many(struct db *db, int n, const struct db_stmt *const *sts,
+                           const char *const *const *params, PGresult **res)
 {
     int had_conn = db->conn != NULL;
     enum db_status s;
 
-    *res = NULL;
+    for (int i = 0; i < n; i++)
+        res[i] = NULL;
+    if (n < 1 || n > DB_PIPE_MAX) {
+        db_set_error(db, "pipeline", "statement count out of range");
+        return DB_FAILED;
+    }
     if (db->guard_state == DB_GUARD_FAILED) {
         /* Nothing runs for a request whose guard failed. */
-        db_set_error(db, st->name, "refused: the guard statement failed");
+        db_set_error(db, sts[0]->name, "refused: the guard statement failed");
         snprintf(db->sqlstate, sizeof db->sqlstate, "%s", db->guard_refused ? DB_GUARD_REFUSED : "");
         return DB_FAILED;
     }
     db->sqlstate[0] = '\0';
-    s = db_try(db, st, params, res);
+    s = db_try_many(db, n, sts, params, res);
     /* A connection that looked fine but died while idle (server restart)
      * fails on first use without the statement having run: reconnect at
      * once and try again, so the request after a restart succeeds. */
     if (s == DB_DOWN && had_conn) {
         db->next_try_ms = 0;
-        s = db_try(db, st, params, res);
+        s = db_try_many(db, n, sts, params, res);
     }
     return s;
+}
+
+enum db_status db_run(struct db *db, const struct db_stmt *st,
+                      const char *const *params, PGresult **res)
+{
+    return db_run_many(db, 1, &st, &params, res);
 }
 
 void db_guard(struct db *db, const struct db_stmt *st, const char *const *params)
@@ -289,7 +333,7 @@ enum db_status db_guard_settle(struct db *db)
 
     if (db->guard_state != DB_GUARD_PENDING)
         return db->guard_state == DB_GUARD_FAILED ? DB_FAILED : DB_OK;
-    /* The guard as an ordinary statement: db_try does not pipeline a
+    /* The guard as an ordinary statement: db_try_many does not pipeline a
      * statement with itself. */
     s = db_run(db, db->guard, db->guard_params, &r);
     PQclear(r);

@@ -37,6 +37,15 @@ void db_destroy(struct db **dbp);
 enum db_status db_run(struct db *db, const struct db_stmt *st,
                       const char *const *params, PGresult **res);
 
+/* Runs sts[0..n-1] (1 <= n <= DB_PIPE_MAX, params[i] for each) in one
+ * pipeline: one round trip and one implicit transaction (each statement
+ * still takes its own snapshot).  On DB_OK res[i] hold
+ * results the caller PQclears; otherwise all are NULL and db_error() names
+ * the statement that failed.  db_run is the case n = 1. */
+#define DB_PIPE_MAX 3
+enum db_status db_run_many(struct db *db, int n, const struct db_stmt *const *sts,
+                           const char *const *const *params, PGresult **res);
+
 /* A guard is a statement that must succeed before the next one may run:
  * the session check, which otherwise costs a round trip and a transaction
  * of its own on every request.  db_guard() keeps it (params are copied);

@@ -5,8 +5,10 @@
 #include "log.h"
 #include "xmem.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *render_id(char buf[ID_BUF], long long v)
 {
@@ -26,6 +28,35 @@ const char *render_str(const PGresult *r, int row, int col)
     if (PQgetisnull(r, row, col))
         return NULL;
     return PQgetvalue(r, row, col);
+}
+
+const char *render_ts(char buf[RENDER_TS_BUF], const char *pg)
+{
+    static const char shape[] = "dddd-dd-dd dd:dd:dd";
+    size_t i, n = sizeof shape - 1;
+    const char *frac;
+
+    for (i = 0; i < n; i++) {
+        if (shape[i] == 'd' ? !isdigit((unsigned char)pg[i]) : pg[i] != shape[i])
+            break;
+    }
+    frac = pg + n;
+    if (i < n || (*frac && *frac != '.')) {
+        snprintf(buf, RENDER_TS_BUF, "%s", pg);
+        return buf;
+    }
+    memcpy(buf, pg, n);
+    buf[10] = 'T';
+    buf[n] = '.';
+    /* Three digits of the fraction, zeros where it printed fewer (PG drops
+     * trailing zeros, and the whole fraction when it is 0). */
+    if (*frac)
+        frac++;
+    for (i = 1; i <= 3; i++)
+        buf[n + i] = isdigit((unsigned char)*frac) ? *frac++ : '0';
+    buf[n + 4] = 'Z';
+    buf[n + 5] = '\0';
+    return buf;
 }
 
 size_t render_int64_array(const PGresult *r, int row, int col, long long **out)

@@ -147,6 +147,7 @@ void shape_chat_write(struct jsonw *w, const PGresult *r, int row, const PGresul
     const char *kind = PQgetvalue(r, row, SHAPE_CHAT_KIND);
     int direct = strcmp(kind, "direct") == 0;
     int first = shape_members_first(m, id), end = first;
+    char ts[RENDER_TS_BUF];
 
     /* A direct chat is titled with the other member's name. */
     while (end < PQntuples(m) && render_int64(m, end, 0) == id) {
@@ -183,7 +184,7 @@ void shape_chat_write(struct jsonw *w, const PGresult *r, int row, const PGresul
     jsonw_lit(w, ",\"last_read_message_id\":");
     shape_w_int(w, r, row, SHAPE_CHAT_LAST_READ);
     jsonw_lit(w, ",\"updated_at\":");
-    jsonw_str(w, PQgetvalue(r, row, SHAPE_CHAT_UPDATED));
+    jsonw_str(w, render_ts(ts, PQgetvalue(r, row, SHAPE_CHAT_UPDATED)));
     jsonw_lit(w, ",\"owner_id\":");
     if (PQgetisnull(r, row, SHAPE_CHAT_OWNER))
         jsonw_lit(w, "null");

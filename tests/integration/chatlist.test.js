@@ -9,7 +9,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { getStack } = require('../lib/stack');
-const { api, newUser } = require('../lib/client');
+const { api, newUser, runSql } = require('../lib/client');
 
 let S;
 test.before(async () => { S = await getStack(); });
@@ -88,4 +88,31 @@ test('a user in no chat gets an empty list; no token is 401', async () => {
   const anon = await api(S, 'GET', '/api/chats');
   assert.equal(anon.status, 401);
   assert.ok(anon.json.error.code);
+});
+
+// The list reads updated_at as the timestamp's own text and sorts in C
+// (fcgi-api/chatview.c): each updated_at must equal parley_ts() of the
+// stored value whatever its fraction (none, short, full, .999999 which
+// must not round up), and the order must be the database's: newest first,
+// the higher id first on a tie.
+test('updated_at is parley_ts of the stored time for any fraction; newest first, ties by higher id', async () => {
+  const a = await newUser(S);
+  const ids = [];
+  for (let i = 0; i < 6; i++) {
+    const b = await newUser(S);
+    ids.push((await ok(201, api(S, 'POST', '/api/chats', { token: a.token, body: { user_id: b.id } }))).json.id);
+  }
+  const times = ['2031-01-02 03:04:05+00', '2031-01-02 03:04:05.1+00', '2031-01-02 03:04:05.12+00',
+    '2031-01-02 03:04:05.999999+00', '1999-12-31 23:59:59.000123+00', '2031-01-02 03:04:05.1+00'];
+  runSql(S, ids.map((id, i) => `UPDATE chats SET updated_at = '${times[i]}' WHERE id = ${id};`).join(' '));
+  const want = runSql(S, `SELECT id || ' ' || parley_ts(updated_at) FROM chats WHERE id IN (${ids.join(',')})
+                          ORDER BY updated_at DESC, id DESC`).trim().split('\n').map((l) => l.trim());
+  const list = (await ok(200, api(S, 'GET', '/api/chats', { token: a.token }))).json.chats;
+  assert.deepEqual(list.map((c) => `${c.id} ${c.updated_at}`), want);
+  assert.ok(want.some((l) => l.endsWith('03:04:05.999Z')), 'truncated, not rounded');
+  assert.ok(want.some((l) => l.endsWith('03:04:05.000Z')), 'no fraction is .000');
+  for (const id of ids) {
+    const one = (await ok(200, api(S, 'GET', `/api/chats/${id}`, { token: a.token }))).json;
+    assert.equal(`${id} ${one.updated_at}`, want.find((l) => l.startsWith(`${id} `)));
+  }
 });
