@@ -5,13 +5,13 @@
 -- fcgi-api/shape.h's column lists: keep them in step.  psql -v heavy=<id>.
 SET plan_cache_mode = force_generic_plan;
 PREPARE chat_rows(bigint) AS
-    SELECT c.id, c.kind, c.title, parley_ts(c.updated_at),
+    SELECT c.id, c.kind, c.title, c.updated_at AT TIME ZONE 'UTC',
            cm.last_read_message_id, cm.unread_count, c.owner_id, cm.mention_count, cm.muted,
            c.lm_id, c.lm_chat_id, c.lm_sender_id, c.lm_sender_username, c.lm_content,
            c.lm_created_at, c.lm_edited_at, c.lm_deleted, c.lm_client_id, c.lm_seq,
            c.lm_mentions, c.lm_reply_to, c.lm_reactions, c.lm_system
       FROM chat_members cm JOIN chats c ON c.id = cm.chat_id
-     WHERE cm.user_id = $1 ORDER BY c.updated_at DESC, c.id DESC;
+     WHERE cm.user_id = $1;   -- sorted by the API (chatview_key_cmp)
 PREPARE chat_members(bigint) AS
     SELECT cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL, cm.last_read_message_id
       FROM chat_members mine JOIN chat_members cm ON cm.chat_id = mine.chat_id
