@@ -116,3 +116,27 @@ test('updated_at is parley_ts of the stored time for any fraction; newest first,
     assert.equal(`${id} ${one.updated_at}`, want.find((l) => l.startsWith(`${id} `)));
   }
 });
+
+// Answers of 16 KiB or more leave the worker as 64 KiB FastCGI records
+// written straight to lighttpd (write_body in fcgi-api/main.c), not
+// through libfcgi's stream: a ~330 kB history page (six records) must
+// arrive whole and in order, several times over, with the small answers
+// around it intact.
+test('a large answer (several 64 KiB FastCGI records) arrives whole and in order', async () => {
+  const a = await newUser(S);
+  const b = await newUser(S);
+  const chat = (await ok(201, api(S, 'POST', '/api/chats', { token: a.token, body: { user_id: b.id } }))).json;
+  const sent = [];
+  for (let i = 0; i < 40; i++) {
+    const content = `${String(i).padStart(2, '0')} ` + 'жё"\\'.repeat(999);
+    sent.push(content);
+    await ok(201, api(S, 'POST', `/api/chats/${chat.id}/messages`, { token: a.token, body: { content } }));
+  }
+  for (let round = 0; round < 3; round++) {
+    const r = await ok(200, api(S, 'GET', `/api/chats/${chat.id}/messages?limit=40`, { token: b.token }));
+    assert.ok(Buffer.byteLength(r.text) > 5 * 65528, `answer of ${Buffer.byteLength(r.text)} bytes spans six records`);
+    assert.deepEqual(r.json.messages.map((m) => m.content).sort(), sent);
+    const small = await ok(200, api(S, 'GET', `/api/chats/${chat.id}`, { token: b.token }));
+    assert.equal(small.json.id, chat.id);
+  }
+});
