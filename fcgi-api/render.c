@@ -40,11 +40,11 @@ const char *render_ts(char buf[RENDER_TS_BUF], const char *pg)
         if (shape[i] == 'd' ? !isdigit((unsigned char)pg[i]) : pg[i] != shape[i])
             break;
     }
+    if (i < n)
+        goto raw;
     frac = pg + n;
-    if (i < n || (*frac && *frac != '.')) {
-        snprintf(buf, RENDER_TS_BUF, "%s", pg);
-        return buf;
-    }
+    if (*frac && *frac != '.')
+        goto raw;
     memcpy(buf, pg, n);
     buf[10] = 'T';
     buf[n] = '.';
@@ -56,6 +56,9 @@ const char *render_ts(char buf[RENDER_TS_BUF], const char *pg)
         buf[n + i] = isdigit((unsigned char)*frac) ? *frac++ : '0';
     buf[n + 4] = 'Z';
     buf[n + 5] = '\0';
+    return buf;
+raw:
+    snprintf(buf, RENDER_TS_BUF, "%s", pg);
     return buf;
 }
 
