@@ -25,8 +25,7 @@
     "  FROM chat_members cm JOIN chats c ON c.id = cm.chat_id "
 #define CHATVIEW_MEMBERS                                                      \
     "SELECT " SHAPE_MEMBER_COLS                                               \
-    "  FROM chat_members mine JOIN chat_members cm ON cm.chat_id = mine.chat_id " \
-    "  JOIN users u ON u.id = cm.user_id "
+    "  FROM chat_members mine JOIN chat_members cm ON cm.chat_id = mine.chat_id "
 
 static const struct db_stmt st_chats_all = {
     "chatview_rows_all",
@@ -37,11 +36,11 @@ static const struct db_stmt st_chats_one = {
 };
 static const struct db_stmt st_members_all = {
     "chatview_members_all",
-    CHATVIEW_MEMBERS " WHERE mine.user_id = $1 ORDER BY cm.chat_id, u.id", 1
+    CHATVIEW_MEMBERS " WHERE mine.user_id = $1 ORDER BY cm.chat_id, cm.user_id", 1
 };
 static const struct db_stmt st_members_one = {
     "chatview_members_one",
-    CHATVIEW_MEMBERS " WHERE mine.user_id = $1 AND mine.chat_id = $2 ORDER BY cm.chat_id, u.id", 2
+    CHATVIEW_MEMBERS " WHERE mine.user_id = $1 AND mine.chat_id = $2 ORDER BY cm.chat_id, cm.user_id", 2
 };
 
 /* A chat row's place in the list: most recent activity first, then the

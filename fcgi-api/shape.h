@@ -57,10 +57,11 @@ enum shape_chat_col {
     SHAPE_CHAT_LAST_READ, SHAPE_CHAT_UNREAD, SHAPE_CHAT_OWNER,
     SHAPE_CHAT_MENTIONS, SHAPE_CHAT_MUTED, SHAPE_CHAT_LAST_MESSAGE
 };
-/* The member columns: chat id, user id, username, deactivated, read marker;
- * rows sorted by chat id. */
+/* The member columns: chat id, user id, username, deactivated, read marker,
+ * all from the membership row `cm` (sql/017_member_names.sql); rows sorted
+ * by chat id. */
 #define SHAPE_MEMBER_COLS \
-    "cm.chat_id, u.id, u.username, u.deactivated_at IS NOT NULL, cm.last_read_message_id"
+    "cm.chat_id, cm.user_id, cm.username, cm.deactivated, cm.last_read_message_id"
 
 /* Writes the Chat of row `row` of `r` (SHAPE_CHAT_COLS) as `viewer` sees
  * it, its members taken from `m` (SHAPE_MEMBER_COLS): the one spelling of

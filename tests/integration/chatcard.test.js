@@ -10,7 +10,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { getStack } = require('../lib/stack');
-const { api, newUser, runSql } = require('../lib/client');
+const { api, newUser, runSql, randomLoopback } = require('../lib/client');
 
 let S;
 test.before(async () => { S = await getStack(); });
@@ -169,4 +169,44 @@ test('edits and reactions of the last message at once: no deadlock, the card end
   assert.deepEqual(res.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text}`), []);
   const lm = await same(a, g.id, 'after the race');
   assert.equal(lm.id, m.id);
+});
+
+// Each membership row carries its member's name and deactivated state
+// (sql/017_member_names.sql), which the list's members are read from.
+const MEMBER_STALE_SQL = `SELECT count(*) FROM chat_members cm JOIN users u ON u.id = cm.user_id
+  WHERE (cm.username, cm.deactivated) IS DISTINCT FROM (u.username, u.deactivated_at IS NOT NULL)`;
+
+test('members in the list follow renames, deactivation and new members; no membership row differs from its user', async () => {
+  const login = await ok(200, api(S, 'POST', '/api/auth/login',
+    { body: { username: 'admin', password: 'admin123' }, from: randomLoopback() }));
+  const admin = { token: login.json.access_token };
+  const a = await newUser(S);
+  const b = await newUser(S);
+  const c = await newUser(S);
+  const direct = (await ok(201, api(S, 'POST', '/api/chats', { token: a.token, body: { user_id: b.id } }))).json;
+  const g = (await ok(201, api(S, 'POST', '/api/chats', { token: a.token, body: { title: 'names', member_ids: [b.id] } }))).json;
+  const member = async (chatId, id) => {
+    const list = (await ok(200, api(S, 'GET', '/api/chats', { token: a.token }))).json.chats;
+    const chat = list.find((x) => x.id === chatId);
+    return { chat, m: chat.members.find((x) => x.id === id) };
+  };
+  // A rename (no route does it; SQL stands in) reaches every chat of b,
+  // and the direct chat's title, which is the other member's name.
+  const renamed = `${b.username}_x`;
+  runSql(S, `UPDATE users SET username = '${renamed}' WHERE id = ${b.id}`);
+  assert.equal((await member(direct.id, b.id)).m.username, renamed);
+  assert.equal((await member(direct.id, b.id)).chat.title, renamed);
+  assert.equal((await member(g.id, b.id)).m.username, renamed);
+  assert.equal(runSql(S, MEMBER_STALE_SQL), '0', 'after a rename');
+  // Deactivation and reactivation through the admin routes.
+  await ok(200, api(S, 'POST', `/api/admin/users/${b.id}/deactivate`, { token: admin.token }));
+  assert.equal((await member(g.id, b.id)).m.deactivated, true);
+  assert.equal((await member(direct.id, b.id)).m.deactivated, true);
+  assert.equal((await member(g.id, a.id)).m.deactivated, false);
+  await ok(200, api(S, 'POST', `/api/admin/users/${b.id}/reactivate`, { token: admin.token }));
+  assert.equal((await member(g.id, b.id)).m.deactivated, false);
+  // A member added later carries their current name.
+  await ok(200, api(S, 'POST', `/api/chats/${g.id}/members`, { token: a.token, body: { user_ids: [c.id] } }));
+  assert.equal((await member(g.id, c.id)).m.username, c.username);
+  assert.equal(runSql(S, MEMBER_STALE_SQL), '0', 'after deactivation, reactivation and a new member');
 });
