@@ -74,7 +74,8 @@ static enum db_status chatview_write(struct app *app, long long user_id, long lo
     const struct db_stmt *sts[2] = { chat_id ? &st_chats_one : &st_chats_all,
                                      chat_id ? &st_members_one : &st_members_all };
     const char *const *ps[2] = { params, params };
-    PGresult *res[2] = { NULL, NULL }, *r, *m;
+    PGresult *res[2] = { NULL, NULL }, *r;
+    struct shape_members sm = { NULL, NULL, NULL, 0 };
     struct chatview_key *keys = NULL;
     enum db_status st;
 
@@ -84,7 +85,7 @@ static enum db_status chatview_write(struct app *app, long long user_id, long lo
     if (st != DB_OK)
         goto out;
     r = res[0];
-    m = res[1];
+    shape_members_init(&sm, res[1]);
     *n = PQntuples(r);
     keys = xmalloc((size_t)(*n ? *n : 1) * sizeof *keys);
     for (int i = 0; i < *n; i++) {
@@ -96,9 +97,10 @@ static enum db_status chatview_write(struct app *app, long long user_id, long lo
     for (int i = 0; i < *n; i++) {
         if (i)
             jsonw_lit(w, ",");
-        shape_chat_write(w, r, keys[i].row, m, user_id);
+        shape_chat_write(w, r, keys[i].row, &sm, user_id);
     }
 out:
+    shape_members_free(&sm);
     free(keys);
     PQclear(res[0]);
     PQclear(res[1]);

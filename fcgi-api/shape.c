@@ -9,7 +9,9 @@
 #include "jsonx.h"
 #include "log.h"
 #include "render.h"
+#include "xmem.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Adds a key that is a string literal and not yet in obj: json-c then
@@ -125,13 +127,35 @@ int shape_mentions(json_object *msg, long long user_id)
     return 0;
 }
 
-/* First row of the members result (sorted by chat id) for chat_id. */
-static int shape_members_first(const PGresult *m, long long chat_id)
+void shape_members_init(struct shape_members *sm, const PGresult *m)
 {
-    int lo = 0, hi = PQntuples(m);
+    int n = PQntuples(m);
+
+    sm->m = m;
+    sm->n = n;
+    sm->chat_ids = xmalloc((size_t)(n ? n : 1) * sizeof *sm->chat_ids);
+    sm->user_ids = xmalloc((size_t)(n ? n : 1) * sizeof *sm->user_ids);
+    for (int i = 0; i < n; i++) {
+        sm->chat_ids[i] = render_int64(m, i, 0);
+        sm->user_ids[i] = render_int64(m, i, 1);
+    }
+}
+
+void shape_members_free(struct shape_members *sm)
+{
+    free(sm->chat_ids);
+    free(sm->user_ids);
+    sm->chat_ids = sm->user_ids = NULL;
+    sm->n = 0;
+}
+
+/* First member row (rows sorted by chat id) of chat_id. */
+static int shape_members_first(const struct shape_members *sm, long long chat_id)
+{
+    int lo = 0, hi = sm->n;
     while (lo < hi) {
         int mid = lo + (hi - lo) / 2;
-        if (render_int64(m, mid, 0) < chat_id)
+        if (sm->chat_ids[mid] < chat_id)
             lo = mid + 1;
         else
             hi = mid;
@@ -139,24 +163,25 @@ static int shape_members_first(const PGresult *m, long long chat_id)
     return lo;
 }
 
-void shape_chat_write(struct jsonw *w, const PGresult *r, int row, const PGresult *m,
-                      long long viewer)
+void shape_chat_write(struct jsonw *w, const PGresult *r, int row,
+                      const struct shape_members *sm, long long viewer)
 {
+    const PGresult *m = sm->m;
     long long id = render_int64(r, row, SHAPE_CHAT_ID);
     const char *title = render_str(r, row, SHAPE_CHAT_TITLE);
     const char *kind = PQgetvalue(r, row, SHAPE_CHAT_KIND);
     int direct = strcmp(kind, "direct") == 0;
-    int first = shape_members_first(m, id), end = first;
+    int first = shape_members_first(sm, id), end = first;
     char ts[RENDER_TS_BUF];
 
     /* A direct chat is titled with the other member's name. */
-    while (end < PQntuples(m) && render_int64(m, end, 0) == id) {
-        if (direct && !title && render_int64(m, end, 1) != viewer)
+    while (end < sm->n && sm->chat_ids[end] == id) {
+        if (direct && !title && sm->user_ids[end] != viewer)
             title = PQgetvalue(m, end, 2);
         end++;
     }
     jsonw_lit(w, "{\"id\":");
-    jsonw_int(w, id);
+    shape_w_int(w, r, row, SHAPE_CHAT_ID);
     jsonw_lit(w, ",\"kind\":");
     jsonw_str(w, kind);
     jsonw_lit(w, ",\"title\":");
@@ -195,20 +220,6 @@ void shape_chat_write(struct jsonw *w, const PGresult *r, int row, const PGresul
     jsonw_lit(w, ",\"muted\":");
     jsonw_bool(w, PQgetvalue(r, row, SHAPE_CHAT_MUTED)[0] == 't');
     jsonw_lit(w, "}");
-}
-
-json_object *shape_chat(const PGresult *r, int row, const PGresult *m, long long viewer)
-{
-    struct jsonw w;
-    json_object *c;
-
-    jsonw_init(&w, 1024);
-    shape_chat_write(&w, r, row, m, viewer);
-    c = jsonw_parse(&w);
-    if (!c)
-        log_error("chat row %d: a JSON column is not JSON", row);
-    jsonw_free(&w);
-    return c;
 }
 
 void shape_chat_shared(json_object *chat)
