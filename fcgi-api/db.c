@@ -263,6 +263,8 @@ static enum db_status db_try_many(struct db *db, int n, const struct db_stmt *co
         if (guarded && failed == 0) {
             db->guard_state = DB_GUARD_FAILED;
             db->guard_refused = strcmp(db->sqlstate, DB_GUARD_REFUSED) == 0;
+        } else if (guarded) {
+            db->guard_state = DB_GUARD_PASSED;   /* it ran; a later statement failed */
         }
         return ps;
     }
