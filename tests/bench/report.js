@@ -63,6 +63,22 @@ for (const c of [16, 64]) {
     add('1 parley_post() alone (pgbench), 16 conns', `${f(fn.tps, 0)} calls/s (avg ${f(fn.latency_avg_ms, 2)} ms)`,
       post ? `POST ${f(post.rps, 0)} req/s` : '-', '-', null);
   }
+  // Where the function's time goes: the same posts' rows written by one
+  // plain statement (the floor of one transaction a post), and the function
+  // eight calls to a transaction (what a commit costs a post).
+  const floor = pgbench('postfloor-16'), fn8 = pgbench('postfn8-16');
+  results.http.post_floor_16 = floor;
+  results.http.post_function_x8_16 = fn8;
+  if (floor) {
+    add('1 a post\'s rows alone, one plain statement (pgbench), 16 conns',
+      `${f(floor.tps, 0)} posts/s (avg ${f(floor.latency_avg_ms, 2)} ms)`,
+      fn ? `parley_post() ${f(fn.tps, 0)} calls/s` : '-', '-', null);
+  }
+  if (fn8) {
+    add('1 parley_post() x 8 per transaction (pgbench), 16 conns',
+      `${f(fn8.tps * 8, 0)} calls/s (${f(fn8.tps, 0)} tps)`,
+      fn ? `one per transaction ${f(fn.tps, 0)} calls/s` : '-', '-', null);
+  }
   // The same function posting to the fan-out group (one client): the
   // database's share of a fan-out.
   const grp = pgbench('postgroup-1');
@@ -120,6 +136,12 @@ for (const n of [16, 64]) {
 if (results.http.post_function_16) {
   const c = cpu('pgbench-postfn-16', results.http.post_function_16.transactions);
   if (c) results.cpu_ms_per_request['pgbench-postfn-16'] = c;
+}
+for (const [key, tag, per] of [['post_floor_16', 'pgbench-postfloor-16', 1],
+                                 ['post_function_x8_16', 'pgbench-postfn8-16', 8]]) {
+  const r = results.http[key];
+  const c = r && cpu(tag, r.transactions * per);   // per post, not per transaction
+  if (c) results.cpu_ms_per_request[tag] = c;
 }
 if (results.http.post_function_group_1) {
   const c = cpu('pgbench-postgroup-1', results.http.post_function_group_1.transactions);

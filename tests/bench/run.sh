@@ -168,6 +168,16 @@ if has_step 1 && [ "$ONLY" != chats ]; then
     measured "pgbench-postfn-16" timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c 16 -j 2 -T "$DUR" \
         -D npairs="$npairs" -f "$BENCH/post-fn.sql" "$DBURL" > "$BENCH_OUT/pgbench-postfn-16.txt" 2>&1 ||
         say "pgbench parley_post failed: $(tail -n 3 "$BENCH_OUT/pgbench-postfn-16.txt")"
+    # Beside it, the same posts' rows written by one plain statement (the
+    # floor of one transaction a post) and the function eight calls to a
+    # transaction (what a commit costs a post): where the post's time goes.
+    for v in floor:post-floor fn8:post-fn8; do
+        say "pgbench ${v#*:}: 16 clients, ${DUR}s"
+        PGOPTIONS="-c plan_cache_mode=force_generic_plan" \
+        measured "pgbench-post${v%%:*}-16" timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c 16 -j 2 -T "$DUR" \
+            -D npairs="$npairs" -f "$BENCH/${v#*:}.sql" "$DBURL" > "$BENCH_OUT/pgbench-post${v%%:*}-16.txt" 2>&1 ||
+            say "pgbench ${v#*:} failed: $(tail -n 3 "$BENCH_OUT/pgbench-post${v%%:*}-16.txt")"
+    done
     psql "$DBURL" -q -c "DROP TABLE IF EXISTS bench_post_pairs" || true
     # The same function posting to the fan-out group: the database's share
     # of a fan-out (every member's counts and total), one client.
