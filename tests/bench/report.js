@@ -74,6 +74,13 @@ for (const c of [16, 64]) {
       `${f(floor.tps, 0)} posts/s (avg ${f(floor.latency_avg_ms, 2)} ms)`,
       fn ? `parley_post() ${f(fn.tps, 0)} calls/s` : '-', '-', null);
   }
+  const floor4 = pgbench('postfloor4-8');
+  results.http.post_floor_x4_8 = floor4;
+  if (floor4) {
+    add('1 four posts\' rows in one plain statement (pgbench), 8 conns',
+      `${f(floor4.tps * 4, 0)} posts/s (${f(floor4.tps, 0)} tps)`,
+      floor ? `one a statement ${f(floor.tps, 0)} posts/s` : '-', '-', null);
+  }
   if (fn8) {
     add('1 parley_post() x 8 per transaction (pgbench), 16 conns',
       `${f(fn8.tps * 8, 0)} calls/s (${f(fn8.tps, 0)} tps)`,
@@ -138,7 +145,8 @@ if (results.http.post_function_16) {
   if (c) results.cpu_ms_per_request['pgbench-postfn-16'] = c;
 }
 for (const [key, tag, per] of [['post_floor_16', 'pgbench-postfloor-16', 1],
-                                 ['post_function_x8_16', 'pgbench-postfn8-16', 8]]) {
+                                 ['post_function_x8_16', 'pgbench-postfn8-16', 8],
+                                 ['post_floor_x4_8', 'pgbench-postfloor4-8', 4]]) {
   const r = results.http[key];
   const c = r && cpu(tag, r.transactions * per);   // per post, not per transaction
   if (c) results.cpu_ms_per_request[tag] = c;
