@@ -5,12 +5,21 @@
 -- card, and each member's counts -- the writes of parley_post's one big
 -- statement (sql/014_chat_last.sql), without the function around it (the
 -- membership check, the locks, the reply and mention lookups, the answer's
--- totals).  One transaction per post can cost no less than this; the gap
--- to post-fn.sql is what the function adds.
-\set k random(1, :npairs)
+-- totals).  -D n=1: one post a statement, a random pair, the floor of one
+-- transaction a post (the gap to post-fn.sql is what the function adds).
+-- -D n=4: four posts (four chats, four senders) a statement, each client on
+-- its own four pairs so no two lock the same rows: what a set-based post
+-- could cost; run.sh reports posts/s (tps x n).
+\if :n = 1
+\set k0 random(1, :npairs)
+\else
+\set k0 1 + :client_id * :n
+\endif
+\set k1 :k0 + :n - 1
 WITH b AS (
     SELECT p.chat_id, p.user_id, u.username
-      FROM bench_post_pairs p JOIN users u ON u.id = p.user_id WHERE p.k = :k
+      FROM bench_post_pairs p JOIN users u ON u.id = p.user_id
+     WHERE p.k BETWEEN :k0 AND :k1
 ), u AS (
     UPDATE users SET send_tokens = 1e6, send_at = now() FROM b WHERE users.id = b.user_id
 ), m AS (
@@ -28,7 +37,7 @@ WITH b AS (
             lm_mentions, lm_reply_to, lm_reactions, lm_system) =
            (m.id, m.chat_id, m.sender_id, b.username, m.content, parley_ts(now()), NULL, false,
             NULL, m.seq, '[]', NULL, '[]', NULL)
-      FROM m, b WHERE chats.id = m.chat_id
+      FROM m JOIN b ON b.chat_id = m.chat_id WHERE chats.id = m.chat_id
 ), cm AS (
     UPDATE chat_members cm
        SET unread_count = CASE WHEN cm.user_id = m.sender_id THEN 0 ELSE cm.unread_count + 1 END,

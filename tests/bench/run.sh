@@ -171,16 +171,16 @@ if has_step 1 && [ "$ONLY" != chats ]; then
     # Beside it, where the post's time goes: the same posts' rows written by
     # one plain statement (the floor of one transaction a post), the
     # function eight calls to a transaction (what a commit costs a post),
-    # and four posts' rows in one statement (8 clients on 4 pairs each:
-    # what a set-based post could cost), as NAME:SCRIPT:CLIENTS.
-    runs="floor:post-floor:16 fn8:post-fn8:16"
-    [ "$npairs" -ge 32 ] && runs="$runs floor4:post-floor4:8"
+    # and four posts' rows a statement (8 clients on 4 pairs each: what a
+    # set-based post could cost), as NAME:SCRIPT:CLIENTS:N.
+    runs="floor:post-floor:16:1 fn8:post-fn8:16:1"
+    [ "$npairs" -ge 32 ] && runs="$runs floor4:post-floor:8:4"
     for v in $runs; do
-        IFS=: read -r name script clients <<< "$v"
-        say "pgbench $script: $clients clients, ${DUR}s"
+        IFS=: read -r name script clients n <<< "$v"
+        say "pgbench $script (n=$n): $clients clients, ${DUR}s"
         PGOPTIONS="-c plan_cache_mode=force_generic_plan" \
         measured "pgbench-post$name-$clients" timeout $((DUR + 30)) "$PGBENCH" -n -M prepared -c "$clients" -j 2 -T "$DUR" \
-            -D npairs="$npairs" -f "$BENCH/$script.sql" "$DBURL" > "$BENCH_OUT/pgbench-post$name-$clients.txt" 2>&1 ||
+            -D npairs="$npairs" -D n="$n" -f "$BENCH/$script.sql" "$DBURL" > "$BENCH_OUT/pgbench-post$name-$clients.txt" 2>&1 ||
             say "pgbench $script failed: $(tail -n 3 "$BENCH_OUT/pgbench-post$name-$clients.txt")"
     done
     psql "$DBURL" -q -c "DROP TABLE IF EXISTS bench_post_pairs" || true
