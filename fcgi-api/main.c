@@ -18,10 +18,12 @@
 #include "xmem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fastcgi.h>
 #include <fcgiapp.h>
 #include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,8 +245,6 @@ static void serve(struct app *app, FCGX_Request *fr, char *bodybuf)
     json_object_put(resp.body);
 }
 
-/* SIGTERM (lighttpd stopping): finish the current request, then leave the
- * accept loop so everything is freed and sanitizers see a clean exit. */
 /* search_slots 0 means as many as this host has processors: a search is
  * CPU in PostgreSQL, and more at once than cores only makes each one wait
  * for the others (docs/config.md).  The database is usually on this host;
@@ -258,10 +258,44 @@ static long main_search_slots(const struct pl_config *cfg)
     return n > 0 ? n : 0;
 }
 
+/* SIGTERM/SIGINT (lighttpd, the pool or systemd stopping the worker):
+ * finish the current request, then leave the accept loop so everything is
+ * freed and sanitizers see a clean exit.
+ *
+ * The signals stay blocked except while main_wait sleeps in ppoll, so they
+ * never interrupt libfcgi.  Debian's libfcgi 2.4.2 mishandles an
+ * interrupted accept: a signal that lands after accept() but before the
+ * request's first bytes (its 2 s readability poll) makes it close that
+ * connection and then loop on the closed descriptor number, closing it
+ * again and again -- at 100 % CPU, never accepting or exiting, and closing
+ * whatever libzmq or libpq opens under that number next.  A pool restart
+ * under load hit exactly that window. */
+static volatile sig_atomic_t main_stopping;
+
 static void on_term(int sig)
 {
     (void)sig;
-    FCGX_ShutdownPending();
+    main_stopping = 1;
+}
+
+/* Sleeps until the listening socket has a connection waiting or a stop
+ * signal arrives.  0: accept now; -1: stop.  `open` is the mask with the
+ * stop signals unblocked, so they are delivered only here. */
+static int main_wait(int lfd, const sigset_t *open)
+{
+    struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+    while (!main_stopping) {
+        int r = ppoll(&p, 1, NULL, open);
+
+        if (r > 0)
+            return main_stopping ? -1 : 0;
+        if (r < 0 && errno != EINTR) {
+            log_error("poll on the FastCGI socket: %s", strerror(errno));
+            return -1;
+        }
+    }
+    return -1;
 }
 
 int main(int argc, char **argv)
@@ -271,7 +305,9 @@ int main(int argc, char **argv)
     char err[256];
     enum log_level lvl = LOG_INFO;
     FCGX_Request fr;
-    char *bodybuf;
+    sigset_t stops, open;
+    char *bodybuf = NULL;
+    int lflags, status = 1;
 
     (void)argc;
     (void)argv;
@@ -293,12 +329,20 @@ int main(int argc, char **argv)
     log_init("parley-api", lvl);
     signal(SIGPIPE, SIG_IGN);
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;    /* no SA_RESTART: accept() must return */
+    sa.sa_handler = on_term;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGINT);
+    /* Blocked from here on (main_wait unblocks them); libzmq's threads,
+     * started below, inherit the mask. */
+    sigprocmask(SIG_BLOCK, &stops, &open);
+    sigdelset(&open, SIGTERM);
+    sigdelset(&open, SIGINT);
     if (pwhash_init() < 0) {
         log_error("libsodium failed to initialise");
-        return 1;
+        goto out;
     }
     /* Not fatal: everything but uploads works without the folder, and
      * uploads answer 500 (logged) until it can be created. */
@@ -312,22 +356,43 @@ int main(int argc, char **argv)
     app.notify = notify_new(&app.cfg, err, sizeof err);
     if (!app.notify) {
         log_error("%s", err);
-        return 1;
+        goto out;
     }
     if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
         log_error("FCGX_Init failed");
-        return 1;
+        goto out;
+    }
+    /* Non-blocking, so that of the workers woken by one connection the
+     * ones that lose the race come back to main_wait (EAGAIN) instead of
+     * sleeping in accept() where a stop signal cannot reach them.  The
+     * flag is on the socket all the workers share; none of them, nor
+     * lighttpd, systemd or the pool, accepts on it any other way. */
+    lflags = fcntl(FCGI_LISTENSOCK_FILENO, F_GETFL);
+    if (lflags < 0 || fcntl(FCGI_LISTENSOCK_FILENO, F_SETFL, lflags | O_NONBLOCK) < 0) {
+        log_error("standard input is not the FastCGI socket: %s", strerror(errno));
+        goto out;
     }
     bodybuf = xmalloc(REQ_MAX_BODY + 1);
     log_info("worker %d ready", (int)getpid());
-    while (FCGX_Accept_r(&fr) >= 0) {
+    status = 0;
+    while (main_wait(FCGI_LISTENSOCK_FILENO, &open) == 0) {
+        int rc = FCGX_Accept_r(&fr);
+
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+            continue;    /* another worker took the connection */
+        if (rc < 0) {
+            log_error("FastCGI accept failed (%d)", rc);
+            status = 1;
+            break;
+        }
         serve(&app, &fr, bodybuf);
         FCGX_Finish_r(&fr);
     }
+out:
     free(bodybuf);
     notify_destroy(&app.notify);
     hl_free(&app.hl);
     db_destroy(&app.db);
     config_free(&app.cfg);
-    return 0;
+    return status;
 }

@@ -352,21 +352,21 @@ lighttpd_start() {
 check "fresh lighttpd with the installed snippet starts (drops to www-data)" lighttpd_start ||
     { cat "$T/log/lighttpd-check.log"; tail -n 20 "$T/var/log/lighttpd/error.log"; }
 
-body() { curl -s --max-time 5 "$@"; }
-hdrs() { curl -s --max-time 5 -o /dev/null -D - "$@"; }
-check "existing site page still served at /" bash -c "curl -s '$H/' | grep -q 'existing site home'"
-check "existing site page /about/ still served" bash -c "curl -s '$H/about/' | grep -q 'existing site about page'"
-check "existing site gets no Parley headers" bash -c "! curl -s -D - -o /dev/null '$H/' | grep -qi content-security-policy"
-check "Parley page at /chat/" bash -c "curl -s '$H/chat/' | grep -q 'data-testid=\"login-username\"'"
-check "Parley page route /chat/chats/7" bash -c "curl -s '$H/chat/chats/7' | grep -q 'data-testid=\"login-username\"'"
-check "/chat redirects to /chat/" bash -c "curl -s -D - -o /dev/null '$H/chat' | grep -qi '^location: .*/chat/'"
-check "Parley page has CSP and nosniff" bash -c "h=\$(curl -s -D - -o /dev/null '$H/chat/'); grep -qi \"content-security-policy: default-src 'self'\" <<<\"\$h\" && grep -qi 'x-content-type-options: nosniff' <<<\"\$h\""
-check "page asset /chat/js/app.js" bash -c "curl -s -D - -o /dev/null '$H/chat/js/app.js' | grep -qi '^content-type: text/javascript'"
-check "versioned page asset under /chat/v/: a year's cache, gzip" bash -c "u=\$(curl -s '$H/chat/' | sed -n 's/.*src=\"\\(\\/chat\\/v\\/[^\"]*app.js\\)\".*/\\1/p'); [ -n \"\$u\" ] && h=\$(curl -s -H 'Accept-Encoding: gzip' -D - -o /dev/null \"$H\$u\") && grep -qi 'cache-control: public, max-age=31536000, immutable' <<<\"\$h\" && grep -qi 'content-encoding: gzip' <<<\"\$h\""
-check "unknown page URL /chat/nope: HTML 404" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code} %{content_type}' '$H/chat/nope')\" = '404 text/html' ]"
-check "/api/health 200 through FastCGI" bash -c "curl -s '$H/api/health' | grep -q '\"status\":\"ok\"'"
-check "/api unknown route: 404 JSON" bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code} %{content_type}' '$H/api/nope')\" = '404 application/json' ]"
-check "/api body over 64 KiB: 413 JSON from lighttpd" bash -c "head -c 70000 /dev/zero | curl -s -X POST -H 'Content-Type: application/json' --data-binary @- -w ' %{http_code} %{content_type}' '$H/api/auth/login' | tr -d '\\n' | grep -q 'payload_too_large.* 413 application/json'"
+body() { curl -s -m 20 --max-time 5 "$@"; }
+hdrs() { curl -s -m 20 --max-time 5 -o /dev/null -D - "$@"; }
+check "existing site page still served at /" bash -c "curl -s -m 20 '$H/' | grep -q 'existing site home'"
+check "existing site page /about/ still served" bash -c "curl -s -m 20 '$H/about/' | grep -q 'existing site about page'"
+check "existing site gets no Parley headers" bash -c "! curl -s -m 20 -D - -o /dev/null '$H/' | grep -qi content-security-policy"
+check "Parley page at /chat/" bash -c "curl -s -m 20 '$H/chat/' | grep -q 'data-testid=\"login-username\"'"
+check "Parley page route /chat/chats/7" bash -c "curl -s -m 20 '$H/chat/chats/7' | grep -q 'data-testid=\"login-username\"'"
+check "/chat redirects to /chat/" bash -c "curl -s -m 20 -D - -o /dev/null '$H/chat' | grep -qi '^location: .*/chat/'"
+check "Parley page has CSP and nosniff" bash -c "h=\$(curl -s -m 20 -D - -o /dev/null '$H/chat/'); grep -qi \"content-security-policy: default-src 'self'\" <<<\"\$h\" && grep -qi 'x-content-type-options: nosniff' <<<\"\$h\""
+check "page asset /chat/js/app.js" bash -c "curl -s -m 20 -D - -o /dev/null '$H/chat/js/app.js' | grep -qi '^content-type: text/javascript'"
+check "versioned page asset under /chat/v/: a year's cache, gzip" bash -c "u=\$(curl -s -m 20 '$H/chat/' | sed -n 's/.*src=\"\\(\\/chat\\/v\\/[^\"]*app.js\\)\".*/\\1/p'); [ -n \"\$u\" ] && h=\$(curl -s -m 20 -H 'Accept-Encoding: gzip' -D - -o /dev/null \"$H\$u\") && grep -qi 'cache-control: public, max-age=31536000, immutable' <<<\"\$h\" && grep -qi 'content-encoding: gzip' <<<\"\$h\""
+check "unknown page URL /chat/nope: HTML 404" bash -c "[ \"\$(curl -s -m 20 -o /dev/null -w '%{http_code} %{content_type}' '$H/chat/nope')\" = '404 text/html' ]"
+check "/api/health 200 through FastCGI" bash -c "curl -s -m 20 '$H/api/health' | grep -q '\"status\":\"ok\"'"
+check "/api unknown route: 404 JSON" bash -c "[ \"\$(curl -s -m 20 -o /dev/null -w '%{http_code} %{content_type}' '$H/api/nope')\" = '404 application/json' ]"
+check "/api body over 64 KiB: 413 JSON from lighttpd" bash -c "head -c 70000 /dev/zero | curl -s -m 20 -X POST -H 'Content-Type: application/json' --data-binary @- -w ' %{http_code} %{content_type}' '$H/api/auth/login' | tr -d '\\n' | grep -q 'payload_too_large.* 413 application/json'"
 
 echo "-- node tests/install/ws-check.js"
 node tests/install/ws-check.js "$H" > "$T/ws-check.out" 2>&1
@@ -419,16 +419,16 @@ check "parley-wsd runs as parley (is $wsd_user)" test "$wsd_user" = parley
 sed -i 's|^var.parley_page_prefix = .*|var.parley_page_prefix = ""|' "$E/parley/lighttpd-site.conf"
 stop_pid "$LT_PID"; LT_PID=""
 check "lighttpd restarts with the page at /" lighttpd_start
-check "page at / (root mount)" bash -c "curl -s '$H/' | grep -q 'data-testid=\"login-username\"'"
-check "page route /chats/3 (root mount)" bash -c "curl -s '$H/chats/3' | grep -q 'data-testid=\"login-username\"'"
-check "existing site /about/ still served (root mount)" bash -c "curl -s '$H/about/' | grep -q 'existing site about page'"
-check "/api/health (root mount)" bash -c "curl -s '$H/api/health' | grep -q '\"status\":\"ok\"'"
+check "page at / (root mount)" bash -c "curl -s -m 20 '$H/' | grep -q 'data-testid=\"login-username\"'"
+check "page route /chats/3 (root mount)" bash -c "curl -s -m 20 '$H/chats/3' | grep -q 'data-testid=\"login-username\"'"
+check "existing site /about/ still served (root mount)" bash -c "curl -s -m 20 '$H/about/' | grep -q 'existing site about page'"
+check "/api/health (root mount)" bash -c "curl -s -m 20 '$H/api/health' | grep -q '\"status\":\"ok\"'"
 
 # lighttpd's error log goes through parley-log-redact (lighttpd-site.conf):
 # with the daemon gone, lighttpd logs /ws's query, and the token in it must
 # come out blanked.
 stop_pid "$WSD_PID"; WSD_PID=""
-ws_code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
+ws_code=$(curl -s -m 20 -o /dev/null -w '%{http_code}' --max-time 5 -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
     -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
     "$H/ws?token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWFrIn0.c2VjcmV0LXNpZ25hdHVyZQ")
 sleep 0.5

@@ -10,6 +10,10 @@ systemd, for a test machine without systemd as PID 1 (run as root):
   runs COMMAND as USER with that listening socket as standard input;
 * SIGHUP = `systemctl restart parley-api`: SIGTERM to the service, wait
   for it to exit, start it again; the socket is never closed meanwhile;
+* like TimeoutStopSec=30s with KillMode=control-group: a service still
+  running 30 s after SIGTERM is killed with everything it started
+  ("stop timed out" on stdout), so a stuck worker fails a test instead of
+  hanging it;
 * SIGTERM: stops the service, removes the socket, exits.
 
 Writes "started <pid>" to stdout each time it starts COMMAND.
@@ -22,6 +26,8 @@ import socket
 import subprocess
 import sys
 import time
+
+STOP_TIMEOUT = 30   # parley-api.service's TimeoutStopSec
 
 
 def main():
@@ -40,17 +46,25 @@ def main():
 
     def start():
         p = subprocess.Popen(cmd, stdin=sock.fileno(), user=pw.pw_uid, group=pw.pw_gid,
-                             extra_groups=[], close_fds=True)
+                             extra_groups=[], close_fds=True, start_new_session=True)
         print(f'started {p.pid}', flush=True)
         return p
+
+    def stop(p):
+        p.terminate()
+        try:
+            p.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            print('stop timed out', flush=True)
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
 
     state = {'child': start(), 'restart': False, 'stop': False}
     signal.signal(signal.SIGHUP, lambda *_: state.update(restart=True))
     signal.signal(signal.SIGTERM, lambda *_: state.update(stop=True))
     while True:
         if state['stop'] or state['restart']:
-            state['child'].terminate()
-            state['child'].wait()
+            stop(state['child'])
             if state['stop']:
                 break
             state['restart'] = False
