@@ -70,8 +70,16 @@ void db_destroy(struct db **dbp)
     *dbp = NULL;
 }
 
+/* A database host that drops packets (down, firewalled, mid-failover)
+ * would hold the request in connect() for the kernel's TCP retries, some
+ * two minutes.  Seconds, unless the conninfo sets its own connect_timeout:
+ * it is expanded after this default (expand_dbname), so it wins. */
+#define DB_CONNECT_TIMEOUT "3"
+static const char *const db_connect_keys[] = { "connect_timeout", "dbname", NULL };
+
 static int db_connect(struct db *db)
 {
+    const char *const vals[] = { DB_CONNECT_TIMEOUT, db->conninfo, NULL };
     char sql[192];
     PGresult *r;
     long long now = db_now_ms();
@@ -83,11 +91,13 @@ static int db_connect(struct db *db)
         db_set_error(db, "database unavailable", "waiting before reconnecting");
         return -1;
     }
-    db->conn = PQconnectdb(db->conninfo);
+    db->conn = PQconnectdbParams(db_connect_keys, vals, 1);
     if (PQstatus(db->conn) != CONNECTION_OK) {
         db_set_error(db, "connect", PQerrorMessage(db->conn));
         db_disconnect(db);
-        db->next_try_ms = now + DB_RETRY_MS;
+        /* From the failure, not the attempt: a connect that timed out
+         * took seconds, and the next request must not wait them again. */
+        db->next_try_ms = db_now_ms() + DB_RETRY_MS;
         return -1;
     }
     /* A stuck query must not hold a worker (and its request) forever.

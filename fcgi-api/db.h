@@ -5,7 +5,8 @@
  * their SQL (a static struct db_stmt) and prepared lazily, once per
  * connection.  A lost connection is dropped and re-opened on a later request,
  * at most every DB_RETRY_MS, so a database that is down costs a request one
- * failed connect, not a hang. */
+ * failed connect, not a hang; a connect gives up after 3 s (db.c) when the
+ * host does not answer at all. */
 #ifndef PL_DB_H
 #define PL_DB_H
 
